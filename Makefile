@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh Debian machine with Swift installed:
+#   make demo   installs what is missing, builds in release mode and runs the demo
+#   make test   installs what is missing, builds and runs the whole test suite
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev
+
+# OpenMP's header and runtime come from whichever libomp-*-dev package is installed.
+OMP_PKG = $(shell dpkg-query -W -f='$${Package}\n' 'libomp-*-dev' 2>/dev/null | grep -E '^libomp-[0-9]+-dev$$' | sort -V | tail -1)
+export EQ_OMP_INCLUDE = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/omp\.h$$' | head -1)" 2>/dev/null)
+export EQ_OMP_LIB = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/libomp\.so$$' | head -1)" 2>/dev/null)
+
+.PHONY: all deps build release test demo bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	else echo "==> system packages present: $(APT_PACKAGES)"; fi
+
+# Each target re-enters make after deps so the OpenMP paths are read from the installed package.
+build: deps
+	@$(MAKE) --no-print-directory _build
+_build:
+	swift build
+
+release: deps
+	@$(MAKE) --no-print-directory _release
+_release:
+	swift build -c release --product deq
+
+test: deps
+	@$(MAKE) --no-print-directory _test
+_test:
+	swift build --build-tests
+	swift test --skip-build --no-parallel
+
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+_demo: _release
+	.build/release/deq demo
+
+bench: deps
+	@$(MAKE) --no-print-directory _release
+	.build/release/deq bench kernels
+
+clean:
+	rm -rf .build

@@ -1,0 +1,384 @@
+// Unary, binary, where, copy/convert, fill and axpy kernels over strided operands.
+#include "iterate.h"
+#include "mathfun.h"
+#include <math.h>
+
+typedef struct { int op; double p0, p1; } unary_ctx;
+
+// Contiguous rows get their own loop so clang vectorizes them; strided rows take the plain loop.
+#define ROW_LOOP1(T, U, EXPR)                                                        \
+    do {                                                                               \
+        const T *x = (const T *)ptr[0];                                                \
+        U *y = (U *)ptr[1];                                                            \
+        const int64_t sx = st[0], sy = st[1];                                          \
+        if (sx == 1 && sy == 1) {                                                      \
+            for (int64_t i = 0; i < n; i++) { T v = x[i]; y[i] = (U)(EXPR); }          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) { T v = x[i * sx]; y[i * sy] = (U)(EXPR); } \
+        }                                                                              \
+    } while (0)
+
+static void unary_f32(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    const unary_ctx *c = vctx;
+    const float p0 = (float)c->p0, p1 = (float)c->p1;
+    switch (c->op) {
+    case EQ_NEG: ROW_LOOP1(float, float, -v); break;
+    case EQ_EXP: ROW_LOOP1(float, float, eq_expf(v)); break;
+    case EQ_LOG: ROW_LOOP1(float, float, eq_logf(v)); break;
+    case EQ_LOG1P: ROW_LOOP1(float, float, eq_log1pf(v)); break;
+    case EQ_EXPM1: ROW_LOOP1(float, float, eq_expm1f(v)); break;
+    case EQ_TANH: ROW_LOOP1(float, float, eq_tanhf(v)); break;
+    case EQ_SIGMOID: ROW_LOOP1(float, float, eq_sigmoidf(v)); break;
+    case EQ_RELU: ROW_LOOP1(float, float, v > 0.0f ? v : 0.0f); break;
+    case EQ_GELU: ROW_LOOP1(float, float, eq_geluf(v)); break;
+    case EQ_GELU_GRAD: ROW_LOOP1(float, float, eq_gelu_gradf(v)); break;
+    case EQ_SOFTPLUS: ROW_LOOP1(float, float, eq_softplusf(v)); break;
+    case EQ_SQRT: ROW_LOOP1(float, float, sqrtf(v)); break;
+    case EQ_RSQRT: ROW_LOOP1(float, float, 1.0f / sqrtf(v)); break;
+    case EQ_ABS: ROW_LOOP1(float, float, fabsf(v)); break;
+    case EQ_SIGN: ROW_LOOP1(float, float, v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : (v == 0.0f ? 0.0f : v))); break;
+    case EQ_SQUARE: ROW_LOOP1(float, float, v * v); break;
+    case EQ_RECIPROCAL: ROW_LOOP1(float, float, 1.0f / v); break;
+    case EQ_SIN: ROW_LOOP1(float, float, sinf(v)); break;
+    case EQ_COS: ROW_LOOP1(float, float, cosf(v)); break;
+    case EQ_ERF: ROW_LOOP1(float, float, eq_erff(v)); break;
+    case EQ_CLAMP: ROW_LOOP1(float, float, v != v ? v : fminf(fmaxf(v, p0), p1)); break;
+    case EQ_AFFINE: ROW_LOOP1(float, float, v * p0 + p1); break;
+    case EQ_POW_SCALAR:
+        if (p0 == 2.0f) ROW_LOOP1(float, float, v * v);
+        else if (p0 == 0.5f) ROW_LOOP1(float, float, sqrtf(v));
+        else if (p0 == 1.0f) ROW_LOOP1(float, float, v);
+        else if (p0 == -1.0f) ROW_LOOP1(float, float, 1.0f / v);
+        else ROW_LOOP1(float, float, powf(v, p0));
+        break;
+    default: break;
+    }
+}
+
+static void unary_f64(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    const unary_ctx *c = vctx;
+    const double p0 = c->p0, p1 = c->p1;
+    switch (c->op) {
+    case EQ_NEG: ROW_LOOP1(double, double, -v); break;
+    case EQ_EXP: ROW_LOOP1(double, double, exp(v)); break;
+    case EQ_LOG: ROW_LOOP1(double, double, log(v)); break;
+    case EQ_LOG1P: ROW_LOOP1(double, double, log1p(v)); break;
+    case EQ_EXPM1: ROW_LOOP1(double, double, expm1(v)); break;
+    case EQ_TANH: ROW_LOOP1(double, double, tanh(v)); break;
+    case EQ_SIGMOID: ROW_LOOP1(double, double, eq_sigmoid(v)); break;
+    case EQ_RELU: ROW_LOOP1(double, double, v > 0.0 ? v : 0.0); break;
+    case EQ_GELU: ROW_LOOP1(double, double, eq_gelu(v)); break;
+    case EQ_GELU_GRAD: ROW_LOOP1(double, double, eq_gelu_grad(v)); break;
+    case EQ_SOFTPLUS: ROW_LOOP1(double, double, eq_softplus(v)); break;
+    case EQ_SQRT: ROW_LOOP1(double, double, sqrt(v)); break;
+    case EQ_RSQRT: ROW_LOOP1(double, double, 1.0 / sqrt(v)); break;
+    case EQ_ABS: ROW_LOOP1(double, double, fabs(v)); break;
+    case EQ_SIGN: ROW_LOOP1(double, double, v > 0.0 ? 1.0 : (v < 0.0 ? -1.0 : (v == 0.0 ? 0.0 : v))); break;
+    case EQ_SQUARE: ROW_LOOP1(double, double, v * v); break;
+    case EQ_RECIPROCAL: ROW_LOOP1(double, double, 1.0 / v); break;
+    case EQ_SIN: ROW_LOOP1(double, double, sin(v)); break;
+    case EQ_COS: ROW_LOOP1(double, double, cos(v)); break;
+    case EQ_ERF: ROW_LOOP1(double, double, erf(v)); break;
+    case EQ_CLAMP: ROW_LOOP1(double, double, v != v ? v : fmin(fmax(v, p0), p1)); break;
+    case EQ_AFFINE: ROW_LOOP1(double, double, v * p0 + p1); break;
+    case EQ_POW_SCALAR:
+        if (p0 == 2.0) ROW_LOOP1(double, double, v * v);
+        else if (p0 == 1.0) ROW_LOOP1(double, double, v);
+        else ROW_LOOP1(double, double, pow(v, p0));
+        break;
+    default: break;
+    }
+}
+
+static void unary_i64(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    const unary_ctx *c = vctx;
+    const int64_t p0 = (int64_t)c->p0, p1 = (int64_t)c->p1;
+    const double lo = c->p0, hi = c->p1;
+    switch (c->op) {
+    case EQ_NEG: ROW_LOOP1(int64_t, int64_t, -v); break;
+    case EQ_ABS: ROW_LOOP1(int64_t, int64_t, v < 0 ? -v : v); break;
+    case EQ_SIGN: ROW_LOOP1(int64_t, int64_t, (v > 0) - (v < 0)); break;
+    case EQ_SQUARE: ROW_LOOP1(int64_t, int64_t, v * v); break;
+    case EQ_RELU: ROW_LOOP1(int64_t, int64_t, v > 0 ? v : 0); break;
+    case EQ_CLAMP: ROW_LOOP1(int64_t, int64_t, (double)v < lo ? (int64_t)lo : ((double)v > hi ? (int64_t)hi : v)); break;
+    case EQ_AFFINE: ROW_LOOP1(int64_t, int64_t, v * p0 + p1); break;
+    default: break;
+    }
+}
+
+static void unary_bool(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    const unary_ctx *c = vctx;
+    if (c->op == EQ_LOGICAL_NOT) ROW_LOOP1(uint8_t, uint8_t, !v);
+}
+
+void eq_unary(int op, int dtype, int ndim, const int64_t *shape,
+              const void *x, const int64_t *xs, void *y, const int64_t *ys,
+              double p0, double p1) {
+    const int64_t *strides[2] = {xs, ys};
+    eq_iter it;
+    eq_iter_init(&it, ndim, shape, 2, strides);
+    char *base[2] = {(char *)x, (char *)y};
+    size_t es = eq_dtype_size(dtype);
+    size_t elsize[2] = {es, es};
+    unary_ctx ctx = {op, p0, p1};
+    eq_row_fn fn = dtype == EQ_F32 ? unary_f32 : dtype == EQ_F64 ? unary_f64
+                 : dtype == EQ_I64 ? unary_i64 : unary_bool;
+    eq_iter_run(&it, base, elsize, fn, &ctx);
+}
+
+// ---------------------------------------------------------------- binary
+
+#define ROW_LOOP2(T, U, EXPR)                                                          \
+    do {                                                                               \
+        const T *A = (const T *)ptr[0];                                                \
+        const T *B = (const T *)ptr[1];                                                \
+        U *O = (U *)ptr[2];                                                            \
+        const int64_t sa = st[0], sb = st[1], so = st[2];                              \
+        if (sa == 1 && sb == 1 && so == 1) {                                           \
+            for (int64_t i = 0; i < n; i++) { T a = A[i], b = B[i]; O[i] = (U)(EXPR); } \
+        } else if (sa == 1 && sb == 0 && so == 1) {                                    \
+            const T b = B[0];                                                          \
+            for (int64_t i = 0; i < n; i++) { T a = A[i]; O[i] = (U)(EXPR); }          \
+        } else if (sa == 0 && sb == 1 && so == 1) {                                    \
+            const T a = A[0];                                                          \
+            for (int64_t i = 0; i < n; i++) { T b = B[i]; O[i] = (U)(EXPR); }          \
+        } else {                                                                       \
+            for (int64_t i = 0; i < n; i++) {                                          \
+                T a = A[i * sa], b = B[i * sb];                                        \
+                O[i * so] = (U)(EXPR);                                                 \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
+#define BINARY_COMMON(T)                                                  \
+    case EQ_ADD: ROW_LOOP2(T, T, a + b); break;                           \
+    case EQ_SUB: ROW_LOOP2(T, T, a - b); break;                           \
+    case EQ_MUL: ROW_LOOP2(T, T, a * b); break;                           \
+    case EQ_EQ: ROW_LOOP2(T, uint8_t, a == b); break;                     \
+    case EQ_NE: ROW_LOOP2(T, uint8_t, a != b); break;                     \
+    case EQ_LT: ROW_LOOP2(T, uint8_t, a < b); break;                      \
+    case EQ_LE: ROW_LOOP2(T, uint8_t, a <= b); break;                     \
+    case EQ_GT: ROW_LOOP2(T, uint8_t, a > b); break;                      \
+    case EQ_GE: ROW_LOOP2(T, uint8_t, a >= b); break;
+
+static void binary_f32(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    switch (*(const int *)vctx) {
+    BINARY_COMMON(float)
+    case EQ_DIV: ROW_LOOP2(float, float, a / b); break;
+    case EQ_POW: ROW_LOOP2(float, float, powf(a, b)); break;
+    // NaN propagates like PyTorch's maximum/minimum.
+    case EQ_MAXIMUM: ROW_LOOP2(float, float, (a != a || b != b) ? a + b : (a > b ? a : b)); break;
+    case EQ_MINIMUM: ROW_LOOP2(float, float, (a != a || b != b) ? a + b : (a < b ? a : b)); break;
+    case EQ_ATAN2: ROW_LOOP2(float, float, atan2f(a, b)); break;
+    case EQ_TANH_BWD: ROW_LOOP2(float, float, a * (1.0f - b * b)); break;
+    case EQ_SIGMOID_BWD: ROW_LOOP2(float, float, a * b * (1.0f - b)); break;
+    case EQ_RELU_BWD: ROW_LOOP2(float, float, b > 0.0f ? a : 0.0f); break;
+    case EQ_GELU_BWD: ROW_LOOP2(float, float, a * eq_gelu_gradf(b)); break;
+    case EQ_SOFTPLUS_BWD: ROW_LOOP2(float, float, a * eq_sigmoidf(b)); break;
+    default: break;
+    }
+}
+
+static void binary_f64(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    switch (*(const int *)vctx) {
+    BINARY_COMMON(double)
+    case EQ_DIV: ROW_LOOP2(double, double, a / b); break;
+    case EQ_POW: ROW_LOOP2(double, double, pow(a, b)); break;
+    case EQ_MAXIMUM: ROW_LOOP2(double, double, (a != a || b != b) ? a + b : (a > b ? a : b)); break;
+    case EQ_MINIMUM: ROW_LOOP2(double, double, (a != a || b != b) ? a + b : (a < b ? a : b)); break;
+    case EQ_ATAN2: ROW_LOOP2(double, double, atan2(a, b)); break;
+    case EQ_TANH_BWD: ROW_LOOP2(double, double, a * (1.0 - b * b)); break;
+    case EQ_SIGMOID_BWD: ROW_LOOP2(double, double, a * b * (1.0 - b)); break;
+    case EQ_RELU_BWD: ROW_LOOP2(double, double, b > 0.0 ? a : 0.0); break;
+    case EQ_GELU_BWD: ROW_LOOP2(double, double, a * eq_gelu_grad(b)); break;
+    case EQ_SOFTPLUS_BWD: ROW_LOOP2(double, double, a * eq_sigmoid(b)); break;
+    default: break;
+    }
+}
+
+static inline int64_t ipow(int64_t a, int64_t b) {
+    if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+    int64_t r = 1;
+    while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }
+    return r;
+}
+
+static void binary_i64(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    switch (*(const int *)vctx) {
+    BINARY_COMMON(int64_t)
+    // Integer division floors like Python's //; division by zero gives 0 instead of a trap.
+    case EQ_DIV: ROW_LOOP2(int64_t, int64_t, b == 0 ? 0 : (a / b - ((a % b != 0) && ((a < 0) != (b < 0))))); break;
+    case EQ_POW: ROW_LOOP2(int64_t, int64_t, ipow(a, b)); break;
+    case EQ_MAXIMUM: ROW_LOOP2(int64_t, int64_t, a > b ? a : b); break;
+    case EQ_MINIMUM: ROW_LOOP2(int64_t, int64_t, a < b ? a : b); break;
+    default: break;
+    }
+}
+
+static void binary_bool(int64_t n, char *const *ptr, const int64_t *st, const void *vctx) {
+    switch (*(const int *)vctx) {
+    case EQ_AND: case EQ_MUL: case EQ_MINIMUM: ROW_LOOP2(uint8_t, uint8_t, a & b); break;
+    case EQ_OR: case EQ_ADD: case EQ_MAXIMUM: ROW_LOOP2(uint8_t, uint8_t, a | b); break;
+    case EQ_XOR: case EQ_NE: ROW_LOOP2(uint8_t, uint8_t, a ^ b); break;
+    case EQ_EQ: ROW_LOOP2(uint8_t, uint8_t, a == b); break;
+    case EQ_LT: ROW_LOOP2(uint8_t, uint8_t, a < b); break;
+    case EQ_LE: ROW_LOOP2(uint8_t, uint8_t, a <= b); break;
+    case EQ_GT: ROW_LOOP2(uint8_t, uint8_t, a > b); break;
+    case EQ_GE: ROW_LOOP2(uint8_t, uint8_t, a >= b); break;
+    default: break;
+    }
+}
+
+void eq_binary(int op, int dtype, int ndim, const int64_t *shape,
+               const void *a, const int64_t *as, const void *b, const int64_t *bs,
+               void *out, const int64_t *os) {
+    const int64_t *strides[3] = {as, bs, os};
+    eq_iter it;
+    eq_iter_init(&it, ndim, shape, 3, strides);
+    char *base[3] = {(char *)a, (char *)b, (char *)out};
+    size_t es = eq_dtype_size(dtype);
+    int compare = op >= EQ_EQ && op <= EQ_GE;
+    size_t elsize[3] = {es, es, compare ? 1 : es};
+    eq_row_fn fn = dtype == EQ_F32 ? binary_f32 : dtype == EQ_F64 ? binary_f64
+                 : dtype == EQ_I64 ? binary_i64 : binary_bool;
+    eq_iter_run(&it, base, elsize, fn, &op);
+}
+
+// ---------------------------------------------------------------- where
+
+#define WHERE_ROW(T)                                                                      \
+    static void where_##T(int64_t n, char *const *ptr, const int64_t *st, const void *c) { \
+        (void)c;                                                                          \
+        const uint8_t *C = (const uint8_t *)ptr[0];                                       \
+        const T *A = (const T *)ptr[1];                                                   \
+        const T *B = (const T *)ptr[2];                                                   \
+        T *O = (T *)ptr[3];                                                               \
+        for (int64_t i = 0; i < n; i++)                                                   \
+            O[i * st[3]] = C[i * st[0]] ? A[i * st[1]] : B[i * st[2]];                    \
+    }
+typedef uint8_t u8;
+WHERE_ROW(float)
+WHERE_ROW(double)
+WHERE_ROW(int64_t)
+WHERE_ROW(u8)
+
+void eq_where(int dtype, int ndim, const int64_t *shape,
+              const uint8_t *cond, const int64_t *cs, const void *a, const int64_t *as,
+              const void *b, const int64_t *bs, void *out, const int64_t *os) {
+    const int64_t *strides[4] = {cs, as, bs, os};
+    eq_iter it;
+    eq_iter_init(&it, ndim, shape, 4, strides);
+    char *base[4] = {(char *)cond, (char *)a, (char *)b, (char *)out};
+    size_t es = eq_dtype_size(dtype);
+    size_t elsize[4] = {1, es, es, es};
+    eq_row_fn fn = dtype == EQ_F32 ? where_float : dtype == EQ_F64 ? where_double
+                 : dtype == EQ_I64 ? where_int64_t : where_u8;
+    eq_iter_run(&it, base, elsize, fn, NULL);
+}
+
+// ---------------------------------------------------------------- copy / convert
+
+#define COPY_ROW(S, D)                                                                        \
+    static void copy_##S##_##D(int64_t n, char *const *ptr, const int64_t *st, const void *c) { \
+        (void)c;                                                                              \
+        const S *x = (const S *)ptr[0];                                                       \
+        D *y = (D *)ptr[1];                                                                   \
+        if (st[0] == 1 && st[1] == 1) {                                                       \
+            for (int64_t i = 0; i < n; i++) y[i] = (D)x[i];                                   \
+        } else {                                                                              \
+            for (int64_t i = 0; i < n; i++) y[i * st[1]] = (D)x[i * st[0]];                   \
+        }                                                                                     \
+    }
+#define COPY_FROM(S) COPY_ROW(S, float) COPY_ROW(S, double) COPY_ROW(S, int64_t) COPY_ROW(S, u8)
+COPY_FROM(float)
+COPY_FROM(double)
+COPY_FROM(int64_t)
+COPY_FROM(u8)
+
+// Float to bool must test != 0 rather than truncate.
+static void copy_to_bool_f32(int64_t n, char *const *ptr, const int64_t *st, const void *c) {
+    (void)c;
+    const float *x = (const float *)ptr[0];
+    u8 *y = (u8 *)ptr[1];
+    for (int64_t i = 0; i < n; i++) y[i * st[1]] = x[i * st[0]] != 0.0f;
+}
+static void copy_to_bool_f64(int64_t n, char *const *ptr, const int64_t *st, const void *c) {
+    (void)c;
+    const double *x = (const double *)ptr[0];
+    u8 *y = (u8 *)ptr[1];
+    for (int64_t i = 0; i < n; i++) y[i * st[1]] = x[i * st[0]] != 0.0;
+}
+static void copy_to_bool_i64(int64_t n, char *const *ptr, const int64_t *st, const void *c) {
+    (void)c;
+    const int64_t *x = (const int64_t *)ptr[0];
+    u8 *y = (u8 *)ptr[1];
+    for (int64_t i = 0; i < n; i++) y[i * st[1]] = x[i * st[0]] != 0;
+}
+
+static eq_row_fn copy_fn(int s, int d) {
+    static const eq_row_fn table[4][4] = {
+        {copy_float_float, copy_float_double, copy_float_int64_t, copy_to_bool_f32},
+        {copy_double_float, copy_double_double, copy_double_int64_t, copy_to_bool_f64},
+        {copy_int64_t_float, copy_int64_t_double, copy_int64_t_int64_t, copy_to_bool_i64},
+        {copy_u8_float, copy_u8_double, copy_u8_int64_t, copy_u8_u8},
+    };
+    return table[s][d];
+}
+
+void eq_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
+             const void *src, const int64_t *ss, void *dst, const int64_t *ds) {
+    const int64_t *strides[2] = {ss, ds};
+    eq_iter it;
+    eq_iter_init(&it, ndim, shape, 2, strides);
+    char *base[2] = {(char *)src, (char *)dst};
+    size_t elsize[2] = {eq_dtype_size(src_dtype), eq_dtype_size(dst_dtype)};
+    eq_iter_run(&it, base, elsize, copy_fn(src_dtype, dst_dtype), NULL);
+}
+
+// ---------------------------------------------------------------- fill, arange, axpy
+
+void eq_fill(int dtype, int64_t n, void *out, double value) {
+    const int par = n >= eq_parallel_threshold();
+    switch (dtype) {
+    case EQ_F32: { float v = (float)value; float *o = out;
+#pragma omp parallel for if (par) schedule(static)
+        for (int64_t i = 0; i < n; i++) o[i] = v;
+        break; }
+    case EQ_F64: { double *o = out;
+#pragma omp parallel for if (par) schedule(static)
+        for (int64_t i = 0; i < n; i++) o[i] = value;
+        break; }
+    case EQ_I64: { int64_t v = (int64_t)value; int64_t *o = out;
+#pragma omp parallel for if (par) schedule(static)
+        for (int64_t i = 0; i < n; i++) o[i] = v;
+        break; }
+    default: { u8 v = value != 0.0; u8 *o = out;
+        for (int64_t i = 0; i < n; i++) o[i] = v;
+        break; }
+    }
+}
+
+void eq_arange(int dtype, int64_t n, void *out, double start, double step) {
+    switch (dtype) {
+    case EQ_F32: { float *o = out; for (int64_t i = 0; i < n; i++) o[i] = (float)(start + (double)i * step); break; }
+    case EQ_F64: { double *o = out; for (int64_t i = 0; i < n; i++) o[i] = start + (double)i * step; break; }
+    case EQ_I64: { int64_t *o = out; for (int64_t i = 0; i < n; i++) o[i] = (int64_t)(start + (double)i * step); break; }
+    default: { u8 *o = out; for (int64_t i = 0; i < n; i++) o[i] = (start + (double)i * step) != 0.0; break; }
+    }
+}
+
+void eq_axpy(int dtype, int64_t n, double alpha, const void *x, void *y) {
+    const int par = n >= eq_parallel_threshold();
+    if (dtype == EQ_F32) {
+        const float a = (float)alpha; const float *X = x; float *Y = y;
+#pragma omp parallel for if (par) schedule(static)
+        for (int64_t i = 0; i < n; i++) Y[i] += a * X[i];
+    } else if (dtype == EQ_F64) {
+        const double *X = x; double *Y = y;
+#pragma omp parallel for if (par) schedule(static)
+        for (int64_t i = 0; i < n; i++) Y[i] += alpha * X[i];
+    } else if (dtype == EQ_I64) {
+        const int64_t a = (int64_t)alpha; const int64_t *X = x; int64_t *Y = y;
+        for (int64_t i = 0; i < n; i++) Y[i] += a * X[i];
+    }
+}

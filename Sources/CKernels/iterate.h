@@ -1,0 +1,130 @@
+// The n-d strided walker shared by every elementwise kernel: coalesce dimensions, split the
+// flattened index range among threads, and hand each thread contiguous-in-index row segments.
+#ifndef EQ_ITERATE_H
+#define EQ_ITERATE_H
+
+#include "ckernels.h"
+#include <omp.h>
+
+#define EQ_MAX_OPS 4
+
+typedef struct {
+    int ndim;
+    int nops;
+    int64_t shape[EQ_MAX_DIMS];
+    int64_t stride[EQ_MAX_OPS][EQ_MAX_DIMS];  // in elements of each operand
+} eq_iter;
+
+/// A row kernel: `n` elements, operand pointers and their element strides along the row.
+typedef void (*eq_row_fn)(int64_t n, char *const *ptr, const int64_t *stride, const void *ctx);
+
+static inline size_t eq_dtype_size(int dtype) {
+    switch (dtype) {
+    case EQ_F32: return 4;
+    case EQ_F64: return 8;
+    case EQ_I64: return 8;
+    default: return 1;
+    }
+}
+
+/// Builds an iterator, dropping size-1 dimensions and merging dimensions that are contiguous
+/// with each other in every operand.
+static inline void eq_iter_init(eq_iter *it, int ndim, const int64_t *shape, int nops,
+                                const int64_t *const *strides) {
+    it->nops = nops;
+    int nd = 0;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] == 1) continue;
+        if (nd > 0) {
+            int mergeable = 1;
+            for (int o = 0; o < nops; o++) {
+                if (it->stride[o][nd - 1] != strides[o][d] * shape[d]) { mergeable = 0; break; }
+            }
+            if (mergeable) {
+                it->shape[nd - 1] *= shape[d];
+                for (int o = 0; o < nops; o++) it->stride[o][nd - 1] = strides[o][d];
+                continue;
+            }
+        }
+        it->shape[nd] = shape[d];
+        for (int o = 0; o < nops; o++) it->stride[o][nd] = strides[o][d];
+        nd++;
+    }
+    if (nd == 0) {  // a scalar
+        it->shape[0] = 1;
+        for (int o = 0; o < nops; o++) it->stride[o][0] = 0;
+        nd = 1;
+    }
+    it->ndim = nd;
+}
+
+static inline int64_t eq_iter_numel(const eq_iter *it) {
+    int64_t n = 1;
+    for (int d = 0; d < it->ndim; d++) n *= it->shape[d];
+    return n;
+}
+
+/// Walks flattened elements [s, e) calling fn once per row segment.
+static inline void eq_iter_walk(const eq_iter *it, char *const *base, const size_t *elsize,
+                                int64_t s, int64_t e, eq_row_fn fn, const void *ctx) {
+    const int nd = it->ndim, nops = it->nops;
+    int64_t idx[EQ_MAX_DIMS];
+    int64_t rem = s;
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = rem % it->shape[d];
+        rem /= it->shape[d];
+    }
+    char *p[EQ_MAX_OPS];
+    int64_t bst[EQ_MAX_OPS][EQ_MAX_DIMS];
+    int64_t inner[EQ_MAX_OPS];
+    for (int o = 0; o < nops; o++) {
+        p[o] = base[o];
+        for (int d = 0; d < nd; d++) {
+            bst[o][d] = it->stride[o][d] * (int64_t)elsize[o];
+            p[o] += idx[d] * bst[o][d];
+        }
+        inner[o] = it->stride[o][nd - 1];
+    }
+    int64_t pos = s;
+    const int64_t last = it->shape[nd - 1];
+    while (pos < e) {
+        int64_t len = last - idx[nd - 1];
+        if (len > e - pos) len = e - pos;
+        fn(len, p, inner, ctx);
+        pos += len;
+        if (pos >= e) break;
+        idx[nd - 1] += len;
+        for (int o = 0; o < nops; o++) p[o] += len * bst[o][nd - 1];
+        int d = nd - 1;
+        while (d > 0 && idx[d] == it->shape[d]) {
+            for (int o = 0; o < nops; o++) p[o] -= it->shape[d] * bst[o][d];
+            idx[d] = 0;
+            d--;
+            idx[d]++;
+            for (int o = 0; o < nops; o++) p[o] += bst[o][d];
+        }
+    }
+}
+
+/// Runs fn over the whole iterator, on several threads when it is large enough.
+static inline void eq_iter_run(const eq_iter *it, char *const *base, const size_t *elsize,
+                               eq_row_fn fn, const void *ctx) {
+    const int64_t total = eq_iter_numel(it);
+    if (total == 0) return;
+    const int threads = eq_get_num_threads();
+    if (total < eq_parallel_threshold() || threads <= 1) {
+        eq_iter_walk(it, base, elsize, 0, total, fn, ctx);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        // Chunks are multiples of 16 elements so that vector loops stay aligned.
+        int64_t chunk = ((total + nt - 1) / nt + 15) & ~(int64_t)15;
+        int64_t s = chunk * t, e = s + chunk;
+        if (e > total) e = total;
+        if (s < e) eq_iter_walk(it, base, elsize, s, e, fn, ctx);
+    }
+}
+
+#endif

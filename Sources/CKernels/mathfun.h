@@ -1,0 +1,181 @@
+// Branch-free float32 transcendentals that clang auto-vectorizes (glibc's expf/tanhf do not).
+// Polynomials follow the classic Cephes range reductions; special values (+-inf, NaN, denormal
+// results) are handled with selects so the loops stay vectorizable.
+#ifndef EQ_MATHFUN_H
+#define EQ_MATHFUN_H
+
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+
+static inline float eq_bits_to_float(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
+static inline int32_t eq_float_to_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
+
+/// exp(x), about 1 ulp; gradual underflow into denormals, +inf above 88.72.
+static inline float eq_expf(float x) {
+    const float hi = 88.72283935546875f, lo = -103.972084045410f;
+    float xc = fminf(fmaxf(x, lo), hi);
+    float fx = floorf(xc * 1.44269504088896341f + 0.5f);
+    float r = xc - fx * 0.693359375f;
+    r = r - fx * -2.12194440e-4f;
+    float z = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * z + r + 1.0f;
+    // 2^n split in two factors so that n down to -150 still lands in the denormals.
+    int32_t n = (int32_t)fx;
+    int32_t n1 = n >> 1;
+    int32_t n2 = n - n1;
+    y = y * eq_bits_to_float((n1 + 127) << 23) * eq_bits_to_float((n2 + 127) << 23);
+    y = x > hi ? INFINITY : y;
+    y = x < lo ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+/// Natural log, about 1 ulp; log(0) = -inf, log(x < 0) = NaN, denormal inputs handled.
+static inline float eq_logf(float x) {
+    int denormal = x < 1.17549435e-38f;
+    float xs = denormal ? x * 8388608.0f : x;  // 2^23
+    int32_t bits = eq_float_to_bits(xs);
+    int32_t e = ((bits >> 23) & 0xff) - 126;
+    float m = eq_bits_to_float((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+    e = denormal ? e - 23 : e;
+    int small = m < 0.707106781186547524f;
+    float fe = (float)(small ? e - 1 : e);
+    m = small ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    y = y + fe * -2.12194440e-4f;
+    y = y - 0.5f * z;
+    float r = m + y;
+    r = r + fe * 0.693359375f;
+    r = x == INFINITY ? INFINITY : r;
+    r = x == 0.0f ? -INFINITY : r;
+    r = x < 0.0f ? NAN : r;
+    return x != x ? x : r;
+}
+
+/// expm1(x): exact near zero through the exp(x) - 1 correction trick.
+static inline float eq_expm1f(float x) {
+    float u = eq_expf(x);
+    float um1 = u - 1.0f;
+    float lu = eq_logf(u);
+    float corrected = um1 * (x / lu);
+    float r = (u == 1.0f) ? x : corrected;
+    r = (um1 == -1.0f) ? -1.0f : r;
+    r = (u == INFINITY) ? INFINITY : r;
+    r = fabsf(x) > 0.5f ? um1 : r;
+    return x != x ? x : r;
+}
+
+/// log(1 + x) through the u = 1 + x correction, exact near zero.
+static inline float eq_log1pf(float x) {
+    float u = 1.0f + x;
+    float d = u - 1.0f;
+    float lu = eq_logf(u);
+    float r = (d == 0.0f) ? x : lu * (x / d);
+    r = (u == INFINITY) ? INFINITY : r;
+    return x != x ? x : r;
+}
+
+/// tanh(x): odd polynomial for |x| < 0.625, 1 - 2 / (exp(2|x|) + 1) above.
+static inline float eq_tanhf(float x) {
+    float ax = fabsf(x);
+    float z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = p * z * x + x;
+    float e = eq_expf(2.0f * fminf(ax, 10.0f));
+    float big = 1.0f - 2.0f / (e + 1.0f);
+    big = copysignf(big, x);
+    float r = ax < 0.625f ? small : big;
+    return x != x ? x : r;
+}
+
+/// 1 / (1 + exp(-x)), computed from exp(-|x|) so both tails keep relative accuracy.
+static inline float eq_sigmoidf(float x) {
+    float e = eq_expf(-fabsf(x));
+    float pos = 1.0f / (1.0f + e);
+    float neg = e / (1.0f + e);
+    float r = x >= 0.0f ? pos : neg;
+    return x != x ? x : r;
+}
+
+/// log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
+static inline float eq_softplusf(float x) {
+    float r = fmaxf(x, 0.0f) + eq_log1pf(eq_expf(-fabsf(x)));
+    return x != x ? x : r;
+}
+
+/// erfc(z) for z >= 0 with fractional error below 1.2e-7 (Chebyshev fit of Numerical Recipes).
+static inline float eq_erfc_pos(float z) {
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    // exp(-z^2) split as exp(-zh^2) * exp(-(z - zh)(z + zh)) keeps z^2's rounding out.
+    float zh = eq_bits_to_float(eq_float_to_bits(z) & (int32_t)0xfffff000);
+    return t * eq_expf(-zh * zh + p) * eq_expf(-(z - zh) * (z + zh));
+}
+
+static inline float eq_erff(float x) {
+    float ax = fabsf(x);
+    // Near zero erf(x) ~ 2x/sqrt(pi) (1 - x^2/3 + x^4/10 - x^6/42): avoids 1 - erfc cancellation.
+    float z = x * x;
+    float series = x * 1.1283791670955126f * (1.0f + z * (-1.0f / 3.0f + z * (0.1f + z * (-1.0f / 42.0f + z * (1.0f / 216.0f)))));
+    float big = copysignf(1.0f - eq_erfc_pos(ax), x);
+    float r = ax < 0.3f ? series : big;
+    return x != x ? x : r;
+}
+
+/// Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the lower tail.
+static inline float eq_phif(float x) {
+    float z = fabsf(x) * 0.70710678118654752f;
+    float half = 0.5f * eq_erfc_pos(z);
+    return x < 0.0f ? half : 1.0f - half;
+}
+
+/// gelu(x) = x Phi(x) (the exact, erf form PyTorch uses by default).
+static inline float eq_geluf(float x) { return x * eq_phif(x); }
+
+/// d/dx [x Phi(x)] = Phi(x) + x phi(x).
+static inline float eq_gelu_gradf(float x) {
+    float pdf = 0.3989422804014327f * eq_expf(-0.5f * x * x);
+    return eq_phif(x) + x * pdf;
+}
+
+static inline double eq_phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
+static inline double eq_gelu(double x) { return x * eq_phi(x); }
+static inline double eq_gelu_grad(double x) {
+    return eq_phi(x) + x * 0.39894228040143267794 * exp(-0.5 * x * x);
+}
+static inline double eq_sigmoid(double x) {
+    double e = exp(-fabs(x));
+    return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+static inline double eq_softplus(double x) { return fmax(x, 0.0) + log1p(exp(-fabs(x))); }
+
+#endif

@@ -1,0 +1,198 @@
+/// Errors of the backward pass, each one sentence naming the tensor or operation and the fix.
+public struct AutogradError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The reverse-mode engine: walks the recorded graph from the outputs in topological order,
+/// accumulating cotangents per node, and delivers the gradients of leaves (or of chosen tensors).
+enum BackwardEngine {
+    struct Result {
+        /// Gradients of the requested targets, by autograd identity.
+        var targets: [ObjectIdentifier: Tensor] = [:]
+    }
+
+    /// Runs one backward pass.
+    /// - Parameters:
+    ///   - roots: output tensors with their cotangents.
+    ///   - targets: when given, only gradients of these identities are computed and returned,
+    ///     and leaves are left untouched; when nil, leaves accumulate into `.grad`.
+    static func run(roots: [(Tensor, Tensor)], targets: [AutogradMeta]?, retainGraph: Bool,
+                    createGraph: Bool) throws(AutogradError) -> Result {
+        var result = Result()
+        let targetIDs = Set((targets ?? []).map { ObjectIdentifier($0) })
+        // Nodes whose own output is a target.
+        var targetNodes: [ObjectIdentifier: ObjectIdentifier] = [:]
+        for t in targets ?? [] {
+            if let n = t.gradFn { targetNodes[ObjectIdentifier(n)] = ObjectIdentifier(t) }
+        }
+
+        var pending: [ObjectIdentifier: Tensor] = [:]  // node id -> cotangent of its output
+        var leafGrads: [ObjectIdentifier: (AutogradMeta, Tensor)] = [:]
+        var rootNodes: [Node] = []
+
+        func add(_ a: Tensor?, _ b: Tensor) -> Tensor { a.map { $0 + b } ?? b }
+
+        for (y, g) in roots {
+            guard let m = y.meta else {
+                throw AutogradError("backward was called on a tensor that does not require gradients; make an input require them with requiringGrad() before computing it")
+            }
+            if let node = m.gradFn {
+                let id = ObjectIdentifier(node)
+                pending[id] = add(pending[id], g)
+                rootNodes.append(node)
+            } else {
+                let id = ObjectIdentifier(m)
+                leafGrads[id] = (m, add(leafGrads[id]?.1, g))
+            }
+        }
+
+        // Topological order by depth-first search; `needed` prunes nodes that cannot reach a target.
+        var order: [Node] = []
+        var visited: Set<ObjectIdentifier> = []
+        var needed: [ObjectIdentifier: Bool] = [:]
+        var stack: [(Node, Int)] = rootNodes.map { ($0, 0) }
+        for r in rootNodes { visited.insert(ObjectIdentifier(r)) }
+        stack.reverse()
+        while let (node, next) = stack.popLast() {
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                if let child = node.inputs[next]?.gradFn, !visited.contains(ObjectIdentifier(child)) {
+                    visited.insert(ObjectIdentifier(child))
+                    stack.append((child, 0))
+                }
+            } else {
+                var need = targets == nil || targetNodes[ObjectIdentifier(node)] != nil
+                if !need {
+                    for case let m? in node.inputs {
+                        if targetIDs.contains(ObjectIdentifier(m)) { need = true; break }
+                        if let c = m.gradFn, needed[ObjectIdentifier(c)] == true { need = true; break }
+                    }
+                }
+                needed[ObjectIdentifier(node)] = need
+                order.append(node)
+            }
+        }
+
+        let previousMode = GradMode.isEnabled
+        GradMode.isEnabled = createGraph
+        defer { GradMode.isEnabled = previousMode }
+
+        // `order` is a post-order (inputs before users); walk it backwards.
+        for node in order.reversed() {
+            let id = ObjectIdentifier(node)
+            guard needed[id] == true, var g = pending.removeValue(forKey: id) else {
+                if !retainGraph && targets == nil { node.free() }
+                continue
+            }
+            for hook in node.hooks { if let h = hook(g) { g = h } }
+            if let t = targetNodes[id] { result.targets[t] = g }
+            guard let backward = node.backward else {
+                throw AutogradError("cannot run backward through '\(node.name)' a second time: its graph was freed by an earlier backward; pass retainGraph: true to the first call to keep it")
+            }
+            var y = node.savedOutput ?? Tensor.placeholder
+            if createGraph, node.savedOutput != nil {
+                y.meta = AutogradMeta(requiresGrad: true, gradFn: node)
+            }
+            if !createGraph { g = g.detached() }
+            let cotangents = backward(g, y)
+            let inputs = node.inputs
+            if !retainGraph { node.free() }
+            for (i, input) in inputs.enumerated().reversed() where i < cotangents.count {
+                guard let m = input, let c = cotangents[i] else { continue }
+                guard c.shape == (m.gradFn?.outputShape ?? c.shape) else {
+                    throw AutogradError("the backward of '\(node.name)' produced a gradient of shape \(describe(c.shape)) for input \(i), whose shape is \(describe(m.gradFn!.outputShape)); this is a bug in that operation's VJP")
+                }
+                if let child = m.gradFn {
+                    let cid = ObjectIdentifier(child)
+                    if needed[cid] == true || targetNodes[cid] != nil {
+                        pending[cid] = add(pending[cid], c)
+                    }
+                } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {
+                    let lid = ObjectIdentifier(m)
+                    leafGrads[lid] = (m, add(leafGrads[lid]?.1, c))
+                }
+            }
+        }
+
+        for (lid, (m, g0)) in leafGrads {
+            var g = g0
+            for hook in m.hooks { if let h = hook(g) { g = h } }
+            if targets != nil {
+                result.targets[lid] = g
+            } else {
+                let newGrad = createGraph ? g : g.detached()
+                m.grad = m.grad.map { createGraph ? $0 + newGrad : ($0 + newGrad).detached() } ?? newGrad
+            }
+        }
+        return result
+    }
+}
+
+extension Tensor {
+    /// An empty stand-in passed to backward closures that do not use their output.
+    static let placeholder = Tensor(empty: [0], dtype: .float32)
+
+    /// Computes gradients of this tensor with respect to the leaves of its graph and accumulates
+    /// them into their ``grad``.
+    ///
+    /// - Parameters:
+    ///   - cotangent: the vector in the vector-Jacobian product; defaults to 1 for a scalar.
+    ///   - retainGraph: keep the graph for another backward (it is freed otherwise).
+    ///   - createGraph: record the backward itself, for gradients of gradients.
+    public func backward(_ cotangent: Tensor? = nil, retainGraph: Bool = false,
+                         createGraph: Bool = false) throws(AutogradError) {
+        let g = try defaultCotangent(cotangent)
+        _ = try BackwardEngine.run(roots: [(self, g)], targets: nil,
+                                   retainGraph: retainGraph || createGraph, createGraph: createGraph)
+    }
+
+    func defaultCotangent(_ cotangent: Tensor?) throws(AutogradError) -> Tensor {
+        if let c = cotangent {
+            guard c.shape == shape else {
+                throw AutogradError("the cotangent passed to backward has shape \(describe(c.shape)) but the tensor has shape \(describe(shape)); they must match")
+            }
+            return c.dtype == dtype ? c : c.to(dtype)
+        }
+        guard count == 1 else {
+            throw AutogradError("backward() without a cotangent needs a scalar, but this tensor has shape \(describe(shape)); reduce it (e.g. sum()) or pass a cotangent of the same shape")
+        }
+        return Tensor.ones(shape, dtype: dtype)
+    }
+}
+
+/// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into leaves.
+///
+/// - Parameters:
+///   - cotangents: one per output (defaults to 1 for scalars).
+///   - retainGraph: keep the graph so it can be differentiated again (defaults to `createGraph`).
+///   - createGraph: record the computation of the gradients, for higher-order derivatives.
+/// - Returns: one gradient per input; zeros for inputs the outputs do not depend on.
+public func grad(of outputs: [Tensor], wrt inputs: [Tensor], cotangents: [Tensor?]? = nil,
+                 retainGraph: Bool? = nil, createGraph: Bool = false) throws(AutogradError) -> [Tensor] {
+    var roots: [(Tensor, Tensor)] = []
+    for (i, y) in outputs.enumerated() {
+        let c = cotangents.flatMap { i < $0.count ? $0[i] : nil }
+        roots.append((y, try y.defaultCotangent(c)))
+    }
+    var metas: [AutogradMeta] = []
+    for (i, x) in inputs.enumerated() {
+        guard let m = x.meta else {
+            throw AutogradError("grad(of:wrt:): input \(i) (shape \(describe(x.shape))) does not require gradients; create it with requiringGrad()")
+        }
+        metas.append(m)
+    }
+    let result = try BackwardEngine.run(roots: roots, targets: metas,
+                                        retainGraph: retainGraph ?? createGraph, createGraph: createGraph)
+    return zip(inputs, metas).map { x, m in
+        result.targets[ObjectIdentifier(m)] ?? Tensor.zeros(x.shape, dtype: x.dtype)
+    }
+}
+
+/// The gradient of one output with respect to some inputs.
+public func grad(of output: Tensor, wrt inputs: [Tensor], cotangent: Tensor? = nil,
+                 retainGraph: Bool? = nil, createGraph: Bool = false) throws(AutogradError) -> [Tensor] {
+    try grad(of: [output], wrt: inputs, cotangents: [cotangent], retainGraph: retainGraph,
+             createGraph: createGraph)
+}

@@ -1,0 +1,51 @@
+import CKernels
+
+/// A reference-counted, 64-byte-aligned buffer. Tensors share it; views never copy it.
+/// Allocations are counted by the C runtime so tests and benchmarks can read live and peak bytes.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
+    /// Number of elements.
+    public let count: Int
+    public let dtype: DType
+    let byteCount: Int
+
+    init(count: Int, dtype: DType) {
+        precondition(count >= 0, "a tensor cannot have a negative number of elements (\(count))")
+        self.count = count
+        self.dtype = dtype
+        self.byteCount = count * dtype.byteSize
+        guard let p = eq_alloc(byteCount) else {
+            fatalError("out of memory: could not allocate \(byteCount) bytes for a \(dtype) tensor of \(count) elements")
+        }
+        self.pointer = p
+    }
+
+    deinit { eq_free(pointer, byteCount) }
+}
+
+/// Live and peak byte counts of tensor storage, for memory tests and benchmarks.
+public enum MemoryStats {
+    /// Bytes held by tensor storage right now.
+    public static var liveBytes: Int { Int(eq_live_bytes()) }
+    /// Number of tensor storages alive right now.
+    public static var liveAllocations: Int { Int(eq_live_allocations()) }
+    /// Highest `liveBytes` since the last ``resetPeak()``.
+    public static var peakBytes: Int { Int(eq_peak_bytes()) }
+    /// Starts a new peak measurement from the current live figure and returns it.
+    @discardableResult public static func resetPeak() -> Int { Int(eq_reset_peak_bytes()) }
+}
+
+/// The one knob for parallelism: sets OpenMP's and OpenBLAS's thread counts together.
+/// The environment variable `EQ_NUM_THREADS` sets it at start-up.
+public enum Threading {
+    public static var threadCount: Int {
+        get { Int(eq_get_num_threads()) }
+        set { eq_set_num_threads(Int32(newValue)) }
+    }
+
+    /// Element count below which kernels stay on one thread.
+    public static var parallelThreshold: Int {
+        get { Int(eq_parallel_threshold()) }
+        set { eq_set_parallel_threshold(Int64(newValue)) }
+    }
+}

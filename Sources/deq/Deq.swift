@@ -1,0 +1,11 @@
+import ArgumentParser
+import Tensors
+
+@main
+struct Deq: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deq",
+        abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
+        subcommands: []
+    )
+}
