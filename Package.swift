@@ -39,6 +39,7 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Solvers", targets: ["Solvers"]),
+        .library(name: "DEQ", targets: ["DEQ"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -67,16 +68,19 @@ let package = Package(
             ]
         ),
         .target(name: "Solvers", dependencies: ["Tensors"]),
+        .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .executableTarget(
             name: "deq",
             dependencies: [
                 "Tensors",
                 "Solvers",
+                "DEQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
+        .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -72,5 +72,6 @@ func runBroyden(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Tens
             g = select(reset, tracker.bestG, g)
         }
     }
+    tracker.inverseJacobian = LowRankInverse(inverseGuess: inverseGuess, u: U.buffer, v: V.buffer)
     return k
 }

@@ -28,33 +28,36 @@ func runSolver(map: @escaping (Tensor) -> Tensor, x0: Tensor, isFixedPoint: Bool
                options: SolverOptions) -> SolverResult {
     precondition(options.maxIterations >= 1, "solve: maxIterations is \(options.maxIterations); allow at least 1 iteration")
     precondition(options.tolerance >= 0, "solve: tolerance is \(options.tolerance); pass a non-negative tolerance")
-    let baseline = MemoryStats.resetPeak()
     let start = DispatchTime.now().uptimeNanoseconds
-    let problem = Problem(map: map, x0: x0, isFixedPoint: isFixedPoint, jacobianGuess: options.jacobianGuess)
-    let x = withoutGradients { problem.flatten(x0.detached()).contiguous() }
-    let g = problem.residual(x)
-    let tracker = Tracker(problem: problem, options: options, x0: x, g0: g)
-    let iterations: Int = withoutGradients {
-        switch method {
-        case .fixedPoint(let damping):
-            return runFixedPoint(problem, tracker, x: x, g: g, damping: damping)
-        case .anderson(let window, let mixing, let lambda):
-            precondition(window >= 1, "anderson: window is \(window); keep at least 1 difference pair")
-            return runAnderson(problem, tracker, x: x, g: g, window: window, mixing: mixing, lambda: lambda)
-        case .broyden(let lineSearch):
-            return runBroyden(problem, tracker, x: x, g: g, capacity: options.maxIterations,
-                              policy: .dropOldest, lineSearch: lineSearch)
-        case .limitedBroyden(let memory, let policy, let lineSearch):
-            precondition(memory >= 1, "limitedBroyden: memory is \(memory); keep at least 1 update")
-            return runBroyden(problem, tracker, x: x, g: g, capacity: memory, policy: policy, lineSearch: lineSearch)
-        case .newtonKrylov(let dimension, let products):
-            precondition(dimension >= 1, "newtonKrylov: krylovDimension is \(dimension); use at least 1")
-            return runNewtonKrylov(problem, tracker, x: x, g: g, dimension: dimension, products: products)
-        }
+    // The peak covers the solver's own buffers and f's temporaries, nested inside any outer
+    // measurement (a DEQ training step measures its own).
+    let ((iterations, tracker), peak) = MemoryStats.measurePeak { () -> (Int, Tracker) in
+        let problem = Problem(map: map, x0: x0, isFixedPoint: isFixedPoint, jacobianGuess: options.jacobianGuess)
+        let x = withoutGradients { problem.flatten(x0.detached()).contiguous() }
+        let g = problem.residual(x)
+        let tracker = Tracker(problem: problem, options: options, x0: x, g0: g)
+        let iterations: Int = withoutGradients {
+            switch method {
+            case .fixedPoint(let damping):
+                return runFixedPoint(problem, tracker, x: x, g: g, damping: damping)
+            case .anderson(let window, let mixing, let lambda):
+                precondition(window >= 1, "anderson: window is \(window); keep at least 1 difference pair")
+                return runAnderson(problem, tracker, x: x, g: g, window: window, mixing: mixing, lambda: lambda)
+            case .broyden(let lineSearch):
+                return runBroyden(problem, tracker, x: x, g: g, capacity: options.maxIterations,
+                                  policy: .dropOldest, lineSearch: lineSearch)
+            case .limitedBroyden(let memory, let policy, let lineSearch):
+                precondition(memory >= 1, "limitedBroyden: memory is \(memory); keep at least 1 update")
+                return runBroyden(problem, tracker, x: x, g: g, capacity: memory, policy: policy, lineSearch: lineSearch)
+            case .newtonKrylov(let dimension, let products):
+                precondition(dimension >= 1, "newtonKrylov: krylovDimension is \(dimension); use at least 1")
+                return runNewtonKrylov(problem, tracker, x: x, g: g, dimension: dimension, products: products)
+            }
     }
     tracker.finishRemaining(at: iterations)
+    return (iterations, tracker)
+    }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let peak = MemoryStats.peakBytes - baseline
     return tracker.result(iterations: iterations, seconds: seconds, peakBytes: peak)
 }
 

@@ -65,6 +65,8 @@ public struct SolverResult {
     public var sampleStatus: [SolverStatus]
     /// Fallbacks taken (singular small solves, blow-ups).
     public var fallbacks: [SolverFallback]
+    /// Broyden's final inverse-Jacobian estimate (nil for other methods).
+    public var inverseJacobian: LowRankInverse? = nil
 
     /// The batch's status: non-finite or diverged if any sample was, else limit reached if any
     /// sample hit the limit, else converged at the last sample's iteration.

@@ -15,6 +15,8 @@ final class Tracker {
     private(set) var stoppedAt: [Int]
     private(set) var trace: [[Double]] = []
     private(set) var fallbacks: [SolverFallback] = []
+    /// Set by Broyden's methods when they finish, for reuse by a DEQ backward pass.
+    var inverseJacobian: LowRankInverse?
     private var initialAbs: [Double]
     private var rootScale: [Double]
     /// Samples that already fell back once; a second blow-up is divergence.
@@ -121,6 +123,7 @@ final class Tracker {
         SolverResult(solution: problem.unflatten(bestX), iterations: iterations, sampleIterations: stoppedAt,
                      functionEvaluations: problem.evaluations, absoluteResidual: bestAbs, relativeResidual: bestRel,
                      residualTrace: trace, seconds: seconds, peakBytes: peakBytes,
-                     sampleStatus: status.map { $0 ?? .limitReached }, fallbacks: fallbacks)
+                     sampleStatus: status.map { $0 ?? .limitReached }, fallbacks: fallbacks,
+                     inverseJacobian: inverseJacobian)
     }
 }

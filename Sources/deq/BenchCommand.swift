@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print tables.",
-        subcommands: [BenchSolvers.self]
+        subcommands: [BenchSolvers.self, BenchDEQMemory.self, BenchDEQStep.self]
     )
 }

@@ -52,6 +52,17 @@ private func relativeDifference(_ a: [Tensor], _ b: [Tensor]) -> Double {
         #expect(relativeDifference(free, oneStep) < 1e-12)
     }
 
+    @Test func broydenReuseIsCloserThanJacobianFree() throws {
+        let implicit = try gradients(ToyDEQ.tightOptions(), toy, weights: r)
+        var reuse = ToyDEQ.tightOptions(backward: .broydenReuse)
+        reuse.forwardSolver = .broyden()
+        reuse.forwardTolerance = 1e-10
+        let reused = try gradients(reuse, toy, weights: r)
+        let free = try gradients(ToyDEQ.tightOptions(backward: .jacobianFree), toy, weights: r)
+        let reuseError = relativeDifference(reused, implicit), freeError = relativeDifference(free, implicit)
+        #expect(reuseError < freeError, "reuse \(reuseError), Jacobian-free \(freeError)")
+    }
+
     @Test func jacobianRegularizationTermGradchecks() throws {
         // The Hutchinson term at a fixed state z, with the same random vector every evaluation.
         let z = Tensor.randn([ToyDEQ.batch, ToyDEQ.width], std: 0.3, dtype: .float64, generator: RandomGenerator(seed: 4))
