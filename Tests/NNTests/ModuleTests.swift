@@ -1,0 +1,3 @@
+import Testing
+import Tensors
+@testable import NN
