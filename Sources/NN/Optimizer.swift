@@ -152,7 +152,7 @@ public class Adam: Optimizer {
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
         let (m, v, t) = moments(name, p, gradient)
-        let c1 = 1 - pow(beta1, t), c2 = 1 - pow(beta2, t)
+        let c1 = 1 - power(beta1, t), c2 = 1 - power(beta2, t)
         p.addScaled(m / ((v / c2).sqrt() + eps), -learningRate / c1)
     }
 }
@@ -176,10 +176,10 @@ public final class RAdam: Adam {
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
         let (m, v, t) = moments(name, p, gradient)
-        let b2t = pow(beta2, t)
+        let b2t = power(beta2, t)
         let rhoInf = 2 / (1 - beta2) - 1
         let rho = rhoInf - 2 * Double(t) * b2t / (1 - b2t)
-        let c1 = 1 - pow(beta1, t)
+        let c1 = 1 - power(beta1, t)
         if rho > 5 {
             let r = ((rho - 4) * (rho - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rho)).squareRoot()
             let adaptive = (1 - b2t).squareRoot() / (v.sqrt() + eps)
@@ -225,7 +225,7 @@ public func clipGradientNorm(_ model: Module, maxNorm: Double) -> Double {
     return total
 }
 
-@inline(__always) func pow(_ x: Double, _ n: Int) -> Double {
+@inline(__always) func power(_ x: Double, _ n: Int) -> Double {
     var r = 1.0
     for _ in 0..<n { r *= x }
     return r
