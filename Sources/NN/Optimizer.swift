@@ -67,10 +67,11 @@ open class Optimizer {
             guard let dot = key.lastIndex(of: "."), let p = params[String(key[..<dot])] else {
                 problems.append("unexpected: \(key)"); continue
             }
-            if t.shape != p.shape {
+            // Slots are shaped like their parameter, or scalars (a step counter).
+            if t.shape != p.shape && !t.shape.isEmpty {
                 problems.append("\(key) has shape \(t.shape) but its parameter has \(p.shape)"); continue
             }
-            restored[String(key[..<dot]), default: [:]][String(key[key.index(after: dot)...])] = freshCopy(t.to(p.dtype))
+            restored[String(key[..<dot]), default: [:]][String(key[key.index(after: dot)...])] = freshCopy(t.shape.isEmpty ? t : t.to(p.dtype))
         }
         guard problems.isEmpty else {
             throw CheckpointError("the optimizer state does not match the model — \(problems.joined(separator: "; ")); resume with the same model and optimizer")
