@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Solvers", targets: ["Solvers"]),
         .library(name: "DEQ", targets: ["DEQ"]),
+        .library(name: "NN", targets: ["NN"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -69,18 +70,21 @@ let package = Package(
         ),
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
+        .target(name: "NN", dependencies: ["Tensors"]),
         .executableTarget(
             name: "deq",
             dependencies: [
                 "Tensors",
                 "Solvers",
                 "DEQ",
+                "NN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

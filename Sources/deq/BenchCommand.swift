@@ -1,10 +1,11 @@
 import ArgumentParser
 
-/// `deq bench …`: benchmark groups (solvers, and others added beside it).
+/// `deq bench …`: benchmark groups, each printing a table or JSON lines (ratios against peers
+/// come from the scripts in Benchmarks/peers, run on the same machine).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print tables.",
-        subcommands: [BenchSolvers.self, BenchDEQMemory.self, BenchDEQStep.self]
+        subcommands: [BenchSolvers.self, BenchLayers.self, BenchDEQMemory.self, BenchDEQStep.self]
     )
 }
