@@ -92,6 +92,8 @@ public enum OpCatalog {
         unaryCase("pow cube") { $0.pow(3) },
         unaryCase("pow fractional", layout: .transposed, values: { $0.uniform($1, 0.5, 2) }) { $0.pow(2.5) },
         unaryCase("pow negative", values: { $0.uniform($1, 0.5, 2) }) { $0.pow(-1.5) },
+        // sign's derivative is zero away from 0; the product checks that nothing flows through it.
+        unaryCase("sign", values: { $0.awayFromZero($1) }) { $0.sign() * $0.square() },
         unaryCase("affine", layout: .strided) { $0.affine(scale: 1.7, shift: -0.3).square() },
     ]
 
@@ -307,6 +309,8 @@ public enum OpCatalog {
         matmulCase("matmul matrix-vector") { m, k, _ in ([m, k], [k]) },
         matmulCase("matmul vector-matrix") { _, k, n in ([k], [k, n]) },
         matmulCase("matmul vector-vector") { _, k, _ in ([k], [k]) },
+        oneInput("lowerTriangle", rank: 2) { x in x.lowerTriangle().square() },
+        oneInput("lowerTriangle upper", rank: 2) { x in x.T.lowerTriangle(upper: true, diagonal: 1).square() },
         Case("solve", inputs: { g in
             let d = Inputs(generator: g)
             let n = d.dim(2, 4)
