@@ -37,7 +37,7 @@ struct GradcheckCommand: ParsableCommand {
         }
         let cases = op.map { OpCatalog.cases(named: $0) } ?? OpCatalog.all
         guard !cases.isEmpty else {
-            throw ValidationError("no operation named '\(op!)' in the catalog; run `deq gradcheck --list` to see the names")
+            throw UnknownOperation(name: op!)
         }
         let width = max(cases.map(\.name.count).max() ?? 0, 2)
         print(pad("op", width) + "  first-order max rel err  result  second-order max rel err  result")
@@ -72,4 +72,12 @@ struct GradcheckCommand: ParsableCommand {
     }
 
     private func format(_ x: Double) -> String { String(format: "%.2e", x) }
+}
+
+/// `--op` named nothing in the catalog.
+struct UnknownOperation: Error, CustomStringConvertible {
+    let name: String
+    var description: String {
+        "no operation or case named '\(name)' in the gradcheck catalog; run `deq gradcheck --list` to see the names"
+    }
 }
