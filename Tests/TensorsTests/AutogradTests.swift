@@ -172,4 +172,30 @@ struct AutogradTests {
         #expect(close(tangent.scalars, numeric, 1e-7), "\(tangent.scalars) vs \(numeric)")
         #expect(!tangent.requiresGrad)
     }
+
+    @Test("the examples of Docs/Autograd.md run and give what the page says")
+    func documentedExamples() throws {
+        let x = Tensor([1.0, 2.0, 3.0]).requiringGrad()
+        let y = (x * x).sum()
+        #expect(try grad(of: y, wrt: [x])[0].scalars == [2, 4, 6])
+        #expect(x.grad == nil)
+
+        let v = Tensor([0.5, -1.0, 2.0])
+        let f = (x * x * x).sum()
+        let g = try grad(of: f, wrt: [x], createGraph: true)[0]
+        let hv = try grad(of: (g * v).sum(), wrt: [x])[0]
+        #expect(close(hv.scalars, [3, -12, 36]))
+
+        let (_, tangent) = try jvp(at: x, direction: v) { $0.sin().softmax() }
+        #expect(tangent.shape == [3])
+
+        let c = Tensor([-3.0, 0.5]).requiringGrad()
+        let clipped = Tensor.custom("clippedIdentity", inputs: [c], forward: { $0[0] },
+                                    backward: { g, _ in [g.clamped(min: -1, max: 1)] })
+        try clipped.backward(Tensor([4.0, 0.25]))
+        #expect(c.grad!.scalars == [1, 0.25])
+
+        let second = try gradgradcheck({ xs in xs[0].tanh() * xs[0] }, inputs: [Tensor.randn([5], dtype: .float64)])
+        #expect(second.passed)
+    }
 }
