@@ -31,8 +31,7 @@ public final class Linear: Layer {
         // Flattening leading axes makes one GEMM with the transposed weight read in place.
         let lead = Array(x.shape.dropLast())
         let flat = x.rank == 2 ? x : x.reshaped([-1, inputSize])
-        var y = flat.matmul(weight.T)
-        if let bias { y = y + bias }
+        let y = linear(flat, weight, bias)
         return x.rank == 2 ? y : y.reshaped(lead + [outputSize])
     }
 }
@@ -45,4 +44,20 @@ func freshCopy(_ t: Tensor) -> Tensor {
     let out = Tensor.zeros(t.shape, dtype: t.dtype)
     out.assign(t)
     return out
+}
+
+/// x Wᵀ + b for x [N, in], W [out, in], with a hand-written VJP whose weight gradient gᵀx comes out
+/// contiguous in W's layout (the generic matmul VJP would give a transposed view, which costs a
+/// copy in every optimizer step and gradient-norm pass).
+func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+    let inputs = b.map { [x, w, $0] } ?? [x, w]
+    return Tensor.custom("linear", inputs: inputs, forward: { t in
+        let y = t[0].matmul(t[1].T)
+        return t.count == 3 ? y + t[2] : y
+    }, backward: { g, _ in
+        var grads: [Tensor?] = [x.requiresGrad ? g.matmul(w) : nil,
+                                w.requiresGrad ? g.T.matmul(x) : nil]
+        if let b { grads.append(b.requiresGrad ? g.sum(axis: 0) : nil) }
+        return grads
+    })
 }
