@@ -180,3 +180,15 @@ import Tensors
         #expect(abs(e.value(at: [p, 3 + i]) - cos(Double(p) * w)) < 1e-12)
     } }
 }
+
+@Test func weightNormCanHoldItsWeightBetweenResets() throws {
+    let wn = WeightNorm(Linear(3, 2), recomputesEachCall: false)
+    let x = Tensor.randn([1, 3])
+    let y0 = wn(x)
+    wn.g.assign(wn.g * 2)                       // as an optimizer step would
+    #expect(wn(x).scalars == y0.scalars)        // held (a DEQ solver's iterations see one function)
+    wn.reset()
+    #expect(wn(x).scalars != y0.scalars)
+    wn.convert(to: .float64)
+    #expect(wn(x.to(.float64)).dtype == .float64)
+}
