@@ -192,3 +192,28 @@ import Tensors
     wn.convert(to: .float64)
     #expect(wn(x.to(.float64)).dtype == .float64)
 }
+
+@Test func reZeroStartsAsIdentityAndGradchecks() throws {
+    let block = ReZero(Sequential(Linear(3, 3), Activation.tanh))
+    let x = Tensor.randn([2, 3])
+    #expect(block(x).scalars == x.scalars)
+    block.alpha.assign(Tensor(0.7))
+    let r = try gradcheckModule(block, inputs: [randn64([2, 3])]) { block($0[0]) }
+    #expect(r.passed, "\(r)")
+}
+
+@Test func adaptiveSpanMaskGradchecksAndCutsFarKeys() throws {
+    let span = AdaptiveSpanMask(heads: 2, maxSpan: 8, ramp: 2, initial: 0.3)
+    let d = AdaptiveSpanMask.distances(queries: 3, memory: 4, dtype: .float64)
+    // z·S = 2.4: distance 0..2 → 1, 3 → 0.7, 4 → 0.2, ≥ 5 → 0.
+    let m = span.mask(distances: d).to(.float64)
+    #expect(abs(m.value(at: [0, 2, 6]) - 1) < 1e-6 && abs(m.value(at: [0, 2, 3]) - 0.7) < 1e-6)
+    #expect(abs(m.value(at: [1, 0, 0]) - 0.2) < 1e-6 && m.value(at: [1, 2, 0]) == 0)
+    span.ratio.assign(Tensor([0.3, 0.45], shape: [2, 1, 1]))   // keep the ramp ends off the grid (kinks)
+    let probs = randn64([1, 2, 3, 7]).softmax(axis: -1)
+    let r = try gradcheckModule(span, inputs: [probs]) { span($0[0], distances: d) }
+    #expect(r.passed, "\(r)")
+    span.ratio.assign(Tensor([1.7, -0.2], shape: [2, 1, 1]))
+    span.clampRatios()
+    #expect(span.ratio.scalars == [1, 0])
+}
