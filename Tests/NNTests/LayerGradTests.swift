@@ -217,3 +217,14 @@ import Tensors
     span.clampRatios()
     #expect(span.ratio.scalars == [1, 0])
 }
+
+@Test func allAttentionPersistentMemoryGradchecks() throws {
+    let attn = MultiHeadAttention(4, heads: 2, causal: true, relative: true, persistentVectors: 3)
+    #expect(attn.namedParameters().map(\.name).suffix(2) == ["persistent_key", "persistent_value"])
+    let x = randn64([2, 3, 4]), mem = randn64([2, 1, 4], seed: 3)
+    let r = try gradcheckModule(attn, inputs: [x, mem]) { attn($0[0], memory: $0[1]) }
+    #expect(r.passed, "\(r)")
+    var later = x
+    later.setValue(50, at: [1, 2, 0])
+    #expect(maxAbsDiff(attn(later, memory: mem).sliced(1, 0, 2), attn(x, memory: mem).sliced(1, 0, 2)) < 1e-12)
+}
