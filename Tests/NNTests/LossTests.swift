@@ -56,3 +56,14 @@ import Tensors
     let big = binaryCrossEntropyWithLogits(Tensor([800.0, -800.0]), Tensor([0.0, 1.0]), reduction: .none)
     #expect(big.scalars == [800, 800])
 }
+
+@Test func crossEntropyAndLinearHaveSecondDerivatives() throws {
+    // createGraph takes the differentiable backward paths of the fused ops.
+    let x = randn64([3, 4])
+    let t = Tensor([1, 0, 3] as [Int])
+    let r = try gradgradcheck({ crossEntropy($0[0], t, labelSmoothing: 0.2) }, inputs: [x])
+    #expect(r.passed, "\(r)")
+    let w = randn64([2, 4], seed: 5), b = randn64([2], seed: 6)
+    let r2 = try gradgradcheck({ linear($0[0], $0[1], $0[2]).tanh() }, inputs: [x, w, b])
+    #expect(r2.passed, "\(r2)")
+}
