@@ -41,6 +41,7 @@ let package = Package(
         .library(name: "Solvers", targets: ["Solvers"]),
         .library(name: "DEQ", targets: ["DEQ"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -71,6 +72,7 @@ let package = Package(
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors"]),
+        .target(name: "Models", dependencies: ["Tensors", "NN", "DEQ"]),
         .executableTarget(
             name: "deq",
             dependencies: [
@@ -78,6 +80,7 @@ let package = Package(
                 "Solvers",
                 "DEQ",
                 "NN",
+                "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

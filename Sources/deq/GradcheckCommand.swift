@@ -87,7 +87,7 @@ struct GradcheckCommand: ParsableCommand {
         print("gradcheck --model \(name): \(entry.summary)")
         let report = try entry.check()
         print(report)
-        if !report.passed { throw ExitCode.failure }
+        if !entry.passed(report) { throw ExitCode.failure }
     }
 
     private func pad(_ s: String, _ width: Int) -> String {

@@ -1,4 +1,6 @@
 import DEQ
+import Models
+import NN
 import Solvers
 import Tensors
 
@@ -6,9 +8,39 @@ import Tensors
 /// model, its analytic gradient (through the implicit backward for DEQs) against central finite
 /// differences of the solved output.
 enum ModelGradchecks {
-    static let all: [(name: String, summary: String, check: () throws -> GradcheckReport)] = [
-        ("deq-toy", "z* = tanh(z W + x U + b), width 8, batch 2; gradients of every parameter and the input", deqToy),
+    static let all: [(name: String, summary: String, check: () throws -> CustomStringConvertible & Sendable, passed: (Any) -> Bool)] = [
+        ("deq-toy", "z* = tanh(z W + x U + b), width 8, batch 2; gradients of every parameter and the input",
+         deqToy, { ($0 as! GradcheckReport).passed }),
+        ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",
+         deqTransformer, { ($0 as! ModelGradcheckReport).passed }),
+        ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 6, hidden 4, batch 2 x 5 tokens; every parameter",
+         deqTrellisNet, { ($0 as! ModelGradcheckReport).passed }),
     ]
+
+    /// Solves both directions to 1e-12 so that finite differences of the solved loss are exact.
+    static var tightOptions: DEQOptions {
+        DEQOptions(forwardSolver: .anderson(window: 5), forwardIterations: 400, forwardTolerance: 1e-12,
+                   stopMode: .absolute,
+                   backward: .implicit(solver: .anderson(window: 5), iterations: 400, tolerance: 1e-12),
+                   onFailure: .stop)
+    }
+
+    static func deqTransformer() throws -> ModelGradcheckReport {
+        RandomGenerator.manualSeed(5)
+        let model = DEQTransformerLM(.init(vocabulary: 11, modelSize: 8, heads: 2, feedForward: 16, memoryLength: 3,
+                                           dropout: 0, cutoffs: [5], divisor: 4), options: tightOptions, dtype: .float64)
+        let tokens = Tensor.randint(0, 11, [2, 4]), targets = Tensor.randint(0, 11, [2, 4])
+        let memory = Tensor.randn([2, 3, 8], std: 0.5, dtype: .float64)
+        return try gradcheck(model) { try model.loss(tokens, targets: targets, memory: memory).loss }
+    }
+
+    static func deqTrellisNet() throws -> ModelGradcheckReport {
+        RandomGenerator.manualSeed(6)
+        let model = DEQTrellisNetLM(.init(vocabulary: 11, embeddingSize: 6, hiddenSize: 4, dropout: 0),
+                                    options: tightOptions, dtype: .float64)
+        let tokens = Tensor.randint(0, 11, [2, 5]), targets = Tensor.randint(0, 11, [2, 5])
+        return try gradcheck(model) { try model.loss(tokens, targets: targets) }
+    }
 
     static var names: [String] { all.map(\.name) }
 
