@@ -156,10 +156,19 @@ extension Tensor {
 
     /// The p-norm over `axes` (all when nil); p = 2 by default, `.infinity` for the max-norm.
     public func norm(_ p: Double = 2, axes: [Int]? = nil, keepDim: Bool = false) -> Tensor {
-        if p == .infinity { return abs().max(axis: axes?.count == 1 ? axes![0] : nil, keepDim: keepDim) }
+        if p == .infinity { return abs().maxOver(reductionAxes(axes, "norm"), keepDim: keepDim) }
         if p == 2 { return square().sum(axes: axes, keepDim: keepDim).sqrt() }
         if p == 1 { return abs().sum(axes: axes, keepDim: keepDim) }
         return abs().pow(p).sum(axes: axes, keepDim: keepDim).pow(1 / p)
+    }
+
+    /// Maximum over several axes: they are moved last and merged so one `max` covers them all.
+    func maxOver(_ ax: [Int], keepDim: Bool) -> Tensor {
+        if ax.isEmpty { return self }
+        if ax.count == 1 { return max(axis: ax[0], keepDim: keepDim) }
+        let kept = (0..<rank).filter { !ax.contains($0) }
+        let merged = permuted(kept + ax).reshaped(kept.map { shape[$0] } + [ax.map { shape[$0] }.reduce(1, *)])
+        return merged.max(axis: -1).reshaped(reducedShape(ax, keepDim: keepDim))
     }
 
     /// Product over `axes` (not differentiable).
