@@ -44,7 +44,7 @@ extension Tensor {
                 : LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(k), ap.assumingMemoryBound(to: Double.self), Int32(n), &pv, p.assumingMemoryBound(to: Double.self), Int32(k))
             try Tensor.lapackCheck(info, "solve", i, "singular")
         }
-        let result = record("solve", x, [a, bm]) { g, y in
+        let result = record("solve", x, [a, bm], saveOutput: true) { g, y in
             let gb = try! Tensor.solve(a.transposed(), g)
             return [-(gb.matmul(y.transposed())), gb]
         }
