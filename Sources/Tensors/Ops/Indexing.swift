@@ -106,6 +106,10 @@ extension Tensor {
     /// One-hot rows: a tensor of int64 class indices becomes shape + [classes].
     public func oneHot(classes: Int, dtype outType: DType = .float32) -> Tensor {
         let idx = requireIndices("oneHot").reshaped([count, 1])
+        // Checked here so the error names oneHot rather than the scatterAdd it is built on.
+        if let bad = idx.toArray(Int64.self).first(where: { $0 < 0 || $0 >= classes }) {
+            fail("oneHot: class index \(bad) is out of range for \(classes) classes (valid: 0 to \(classes - 1))")
+        }
         let out = Tensor.zeros([count, classes], dtype: outType)
             .scatterAdd(axis: 1, idx, Tensor.ones([count, 1], dtype: outType))
         return out.reshaped(shape + [classes])
