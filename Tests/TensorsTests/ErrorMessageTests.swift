@@ -60,6 +60,14 @@ import Tensors
         #expect(text.contains("gather") && text.contains("out of range"), "\(text)")
     }
 
+    @Test func oneHotNamesItselfForABadClass() async {
+        let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor([0, 5] as [Int64]).oneHot(classes: 3)
+        }
+        let text = Self.stderr(r)
+        #expect(text.contains("oneHot") && text.contains("5") && text.contains("3 classes"), "\(text)")
+    }
+
     @Test func dtypeErrorsNameTheTypeAndTheFix() async {
         let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor([1, 2] as [Int64]).exp()

@@ -1,0 +1,44 @@
+import Testing
+import Tensors
+
+// Empty tensors, 0-d tensors and degenerate sizes flow through the ops without special cases.
+@Suite struct EdgeCaseTests {
+    @Test func emptyTensors() {
+        let e = Tensor.zeros([0, 3])
+        #expect(e.sum().item == 0)
+        #expect(e.sum(axes: [0]).scalars == [0, 0, 0])
+        #expect(e.prod(axes: [0]).scalars == [1, 1, 1])
+        #expect((e + 1).shape == [0, 3])
+        #expect(e.exp().shape == [0, 3])
+        #expect(e.reshaped([-1, 3]).shape == [0, 3])
+        #expect(e.reshaped([3, 0]).shape == [3, 0])
+        #expect(Tensor.concat([e, Tensor.ones([2, 3])]).scalars == [1, 1, 1, 1, 1, 1])
+        #expect(e.softmax().shape == [0, 3])
+        #expect(e.T.contiguous().shape == [3, 0])
+        #expect(Tensor.zeros([0, 4]).matmul(Tensor.zeros([4, 3])).shape == [0, 3])
+        // An inner dimension of 0 gives zeros, as an empty sum.
+        #expect(Tensor.ones([2, 0]).matmul(Tensor.ones([0, 3])).scalars == [0, 0, 0, 0, 0, 0])
+        #expect(Tensor([1, 2, 3] as [Float]).sliced(0, 5).shape == [0])
+    }
+
+    @Test func zeroDimensionalTensors() {
+        let s = Tensor(2, dtype: .float64)
+        #expect(s.shape == [] && s.count == 1)
+        #expect((s + s).item == 4)
+        #expect(s.sum().item == 2)
+        #expect(s.reshaped([1, 1]).shape == [1, 1])
+        #expect(s.unsqueezed(0).shape == [1])
+        #expect(s.expanded(to: [2, 2]).scalars == [2, 2, 2, 2])
+        #expect((Tensor([1, 2] as [Double]) * s).scalars == [2, 4])
+        #expect(Tensor([3, 4] as [Double]).matmul(Tensor([5, 6] as [Double])).shape == [])
+    }
+
+    @Test func integerDivisionFloors() {
+        // int64 / int64 is floor division (Python's //), including for negative operands.
+        #expect((Tensor([5, 7, -7, -8] as [Int64]) / Tensor([2, -2, 2, 4] as [Int64])).scalars == [2, -4, -4, -2])
+        #expect((Tensor([5, 7] as [Int64]) / 0.5).scalars == [10, 14])
+        #expect((Tensor([5, 7] as [Int64]) / 0.5).dtype == .float32)
+        #expect(Tensor([1, 2] as [Int64]).mean().dtype == .float32)
+        #expect(Tensor([true, false]).mean().item == 0.5)
+    }
+}
