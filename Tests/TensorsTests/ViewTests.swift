@@ -173,4 +173,38 @@ import Tensors
         for a in [1, 3] { for c in 0..<3 { ref.append(Double(c * 20 + a * 5 + 3)) } }
         #expect(v.scalars == ref)
     }
+
+    @Test func reshapeOfRandomViewsKeepsRowMajorOrder() {
+        // Random permutations and slices of a [4, 6, 5] tensor reshaped to every factorisation
+        // of their element count: the values must always be the row-major walk of the view.
+        var rng = TestRNG(139)
+        let x = Tensor((0..<120).map { Double($0) }, shape: [4, 6, 5])
+        let perms = [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1]]
+        func factorisations(_ n: Int, _ parts: Int) -> [[Int]] {
+            if parts == 1 { return [[n]] }
+            var out: [[Int]] = []
+            for d in 1...n where n % d == 0 { out += factorisations(n / d, parts - 1).map { [d] + $0 } }
+            return out
+        }
+        var views = 0, copies = 0
+        for perm in perms {
+            for _ in 0..<3 {
+                var v = x.permuted(perm)
+                let axis = Int(rng.next() % 3)
+                let n = v.shape[axis]
+                let start = Int(rng.next() % UInt64(n / 2 + 1))
+                v = v.sliced(axis, start, nil, step: 1 + Int(rng.next() % 2))
+                let expected = v.contiguous().scalars
+                for parts in 1...3 {
+                    for target in factorisations(v.count, parts) {
+                        let r = v.reshaped(target + [1])
+                        #expect(r.shape == target + [1])
+                        #expect(r.scalars == expected, "reshape of \(v.shape) strides \(v.strides) to \(target)")
+                        if r.sharesStorage(with: x) { views += 1 } else { copies += 1 }
+                    }
+                }
+            }
+        }
+        #expect(views > 0 && copies > 0)
+    }
 }
