@@ -40,6 +40,7 @@ extension Tensor {
 
     /// This tensor plus `source` added at `indices` along `axis` (repeated indices accumulate).
     public func indexAdd(axis: Int, _ indices: Tensor, _ source: Tensor) -> Tensor {
+        requireAddable("indexAdd")
         let a = normalizedAxis(axis, "indexAdd")
         let idx = indices.requireIndices("indexAdd")
         var expected = shape
@@ -78,6 +79,7 @@ extension Tensor {
 
     /// This tensor plus `source` added at `index` along `axis` (the inverse of ``gather(axis:_:)``).
     public func scatterAdd(axis: Int, _ index: Tensor, _ source: Tensor) -> Tensor {
+        requireAddable("scatterAdd")
         let a = normalizedAxis(axis, "scatterAdd")
         let idx = index.requireIndices("scatterAdd")
         checkIndexShape("scatterAdd", idx, a)
@@ -92,6 +94,13 @@ extension Tensor {
         if bad >= 0 { Tensor.indexError("scatterAdd", position: bad, indices: idx, size: n, axis: a) }
         return Tensor.record("scatterAdd", out, [self, source]) { g, _ in
             [g, g.gather(axis: a, idx)]
+        }
+    }
+
+    /// The add kernels have no bool case (they would silently add nothing).
+    func requireAddable(_ op: String) {
+        guard dtype != .bool else {
+            fail("\(op) is not defined for bool tensors; convert with .to(.int64) first")
         }
     }
 
@@ -110,9 +119,11 @@ extension Tensor {
         if let bad = idx.toArray(Int64.self).first(where: { $0 < 0 || $0 >= classes }) {
             fail("oneHot: class index \(bad) is out of range for \(classes) classes (valid: 0 to \(classes - 1))")
         }
-        let out = Tensor.zeros([count, classes], dtype: outType)
-            .scatterAdd(axis: 1, idx, Tensor.ones([count, 1], dtype: outType))
-        return out.reshaped(shape + [classes])
+        // Bool has no addition, so a bool one-hot is built in int64 and converted.
+        let work: DType = outType == .bool ? .int64 : outType
+        let out = Tensor.zeros([count, classes], dtype: work)
+            .scatterAdd(axis: 1, idx, Tensor.ones([count, 1], dtype: work))
+        return out.reshaped(shape + [classes]).to(outType)
     }
 
     /// Tensors joined along an existing axis.
