@@ -82,6 +82,13 @@ import Tensors
         }
         #expect(Tensor([1] as [Int64]).oneHot(classes: 3, dtype: .float64).scalars == [0, 1, 0])
         #expect(Tensor([1] as [Int64]).oneHot(classes: 3, dtype: .float64).dtype == .float64)
+        let b = Tensor([1, 0] as [Int64]).oneHot(classes: 3, dtype: .bool)
+        #expect(b.dtype == .bool)
+        #expect(b.scalars == [0, 1, 0, 1, 0, 0])
+        #expect(Tensor([2] as [Int64]).oneHot(classes: 3, dtype: .int64).scalars == [0, 0, 1])
+        // Bool tensors can be selected and gathered.
+        #expect(Tensor([true, false, true]).indexSelect(axis: 0, Tensor([2, 1] as [Int64])).scalars == [1, 0])
+        #expect(Tensor([true, false, true]).gather(axis: 0, Tensor([1, 0] as [Int64])).scalars == [0, 1])
     }
 
     @Test(arguments: [DType.float32, .float64, .int64])
