@@ -122,6 +122,8 @@ extension Tensor {
 
     /// log(sum(exp(x))) over `axes`, computed stably.
     public func logsumexp(axes: [Int]? = nil, keepDim: Bool = false) -> Tensor {
+        // The integer kernels have no logsumexp (the output would be left unwritten).
+        guard dtype.isFloatingPoint else { fail("logsumexp needs a floating tensor, got \(dtype); convert with .to(.float32) first") }
         let ax = reductionAxes(axes, "logsumexp")
         let kept: Tensor
         if ax.count == 1 {
