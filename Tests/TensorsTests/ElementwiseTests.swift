@@ -172,6 +172,16 @@ let unaryCases: [UnaryCase] = [
                 #expect(y.scalars == e, "\(name) \(layout)")
             }
         }
+        // atan2 of integers is computed in float32.
+        let at = Tensor.atan2(Tensor([1, -1, 0] as [Int64]), Tensor([1, 1, -2] as [Int64]))
+        #expect(at.dtype == .float32)
+        expectClose(at, [Foundation.atan2(1.0, 1), Foundation.atan2(-1.0, 1), Foundation.atan2(0.0, -2)], shape: [3])
+        // Bool operands: + is or, * is and, maximum/minimum likewise.
+        let p = Tensor([true, true, false, false]), q = Tensor([true, false, true, false])
+        #expect((p + q).scalars == [1, 1, 1, 0])
+        #expect((p * q).scalars == [1, 0, 0, 0])
+        #expect(Tensor.maximum(p, q).scalars == [1, 1, 1, 0])
+        #expect(Tensor.minimum(p, q).scalars == [1, 0, 0, 0])
         let base = Tensor([2, -3, 5, 1] as [Int64]), ex = Tensor([3, 2, 0, 7] as [Int64])
         #expect(base.pow(ex).scalars == [8, 9, 1, 1])
         #expect(base.pow(ex).dtype == .int64)

@@ -78,6 +78,10 @@ import Tensors
             _ = Tensor.where(Tensor([1, 0] as [Float]), Tensor.zeros([2]), Tensor.ones([2]))
         }
         #expect(Self.stderr(w).contains("bool"), "\(Self.stderr(w))")
+        let s = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor([true]) - Tensor([false])
+        }
+        #expect(Self.stderr(s).contains("sub") && Self.stderr(s).contains("bool"), "\(Self.stderr(s))")
     }
 
     @Test func throwingAPIsReportErrors() {

@@ -123,6 +123,19 @@ let reductionCases: [ReductionCase] = [
         let b = Tensor([true, false, true, true], shape: [2, 2])
         #expect(b.sum().item == 3)
         #expect(b.sum(axes: [0]).scalars == [2, 1])
+        // Bool extrema and products against references, over each axis of a strided view.
+        let bits = rng.integers(60, 0, 1).enumerated().map { $0.offset % 7 == 0 ? 0 : $0.element }
+        for layout in Layout.allCases {
+            let x = laidOut(bits, shape, .bool, layout)
+            for axis in 0..<3 {
+                let what = "bool axis \(axis) \(layout)"
+                #expect(x.max(axis: axis).scalars == referenceReduce(bits, shape, axes: [axis], keepDim: false) { $0.max()! }.values, "max \(what)")
+                #expect(x.min(axis: axis).scalars == referenceReduce(bits, shape, axes: [axis], keepDim: false) { $0.min()! }.values, "min \(what)")
+                #expect(x.argmax(axis: axis).scalars == referenceReduce(bits, shape, axes: [axis], keepDim: false) { Double($0.firstIndex(of: $0.max()!)!) }.values, "argmax \(what)")
+                #expect(x.argmin(axis: axis).scalars == referenceReduce(bits, shape, axes: [axis], keepDim: false) { Double($0.firstIndex(of: $0.min()!)!) }.values, "argmin \(what)")
+                #expect(x.prod(axes: [axis]).scalars == referenceReduce(bits, shape, axes: [axis], keepDim: false) { $0.reduce(1, *) }.values, "prod \(what)")
+            }
+        }
     }
 
     @Test func sumToBroadcastSource() {
