@@ -5,7 +5,8 @@ extension Tensor {
     /// Sorted, unique, non-negative axes; all axes when `axes` is nil.
     func reductionAxes(_ axes: [Int]?, _ op: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        return Array(Set(axes.map { normalizedAxis($0, op) })).sorted()
+        // On a 0-d tensor axis 0 is valid but names no dimension.
+        return Array(Set(axes.map { normalizedAxis($0, op) })).filter { $0 < rank }.sorted()
     }
 
     /// The shape after reducing `axes` (kept as size 1 when keepDim).
@@ -20,6 +21,8 @@ extension Tensor {
     /// Runs a reduction kernel over `axes`, one contiguous run of axes at a time.
     /// Returns a tensor of the keepDim shape.
     func rawReduce(_ op: eq_reduce_op, _ axes: [Int], outType: DType? = nil) -> Tensor {
+        // A 0-d tensor's axis 0 is accepted but there is nothing to reduce.
+        let axes = axes.filter { $0 < rank }
         var x = self.detached()
         if !x.isContiguous { x = x.contiguousCopy() }
         if axes.isEmpty { return op == EQ_RARGMAX || op == EQ_RARGMIN ? Tensor.zeros(shape, dtype: .int64) : x }
