@@ -31,6 +31,16 @@ import Tensors
         #expect(s.expanded(to: [2, 2]).scalars == [2, 2, 2, 2])
         #expect((Tensor([1, 2] as [Double]) * s).scalars == [2, 4])
         #expect(Tensor([3, 4] as [Double]).matmul(Tensor([5, 6] as [Double])).shape == [])
+        // A 0-d tensor accepts axis 0 and -1 (as PyTorch) in reductions and row-wise ops.
+        #expect(s.sum(axis: 0).item == 2)
+        #expect(s.sum(axis: -1, keepDim: true).shape == [])
+        #expect(s.mean(axis: 0).item == 2)
+        #expect(s.max(axis: 0).item == 2)
+        #expect(s.argmax(axis: -1).item == 0)
+        #expect(s.logsumexp(axis: 0).item == 2)
+        #expect(s.variance(axes: [0], correction: 0).item == 0)
+        #expect(s.softmax().item == 1)
+        #expect(s.logSoftmax(axis: 0).item == 0)
     }
 
     @Test func integerDivisionFloors() {
