@@ -67,4 +67,29 @@ import Tensors
         for f in 0..<(5000 * 200) { addRef[Int(idx[f / 200]) * 200 + f % 200] += selRef[f] }
         expectClose(summed, addRef, shape: [300, 200], rel: 1e-12, abs: 1e-12)
     }
+
+    @Test(arguments: [DType.float32, .float64])
+    func largeSumsOverLongRowsAndMiddleAxes(dtype: DType) {
+        var rng = TestRNG(149)
+        let long = stored(rng.values(100_003, -1, 1), dtype)
+        let total = long.reduce(0, +)
+        for threads in [1, 2] {
+            let s = withThreads(threads) { laidOut(long, [100_003], dtype, .contiguous).sum() }
+            expectClose(s, [total], shape: [], rel: 1e-6, abs: 1e-6, "long row sum, \(threads) threads")
+            let m = withThreads(threads) { laidOut(long, [100_003], dtype, .sliced).mean() }
+            expectClose(m, [total / 100_003], shape: [], rel: 1e-6, abs: 1e-9, "long strided mean, \(threads) threads")
+        }
+        let shape = [2, 60, 300]  // 36k elements; the middle-axis path works in blocks of 256 inner elements
+        let v = stored(rng.values(elementCount(shape)), dtype)
+        for axes in [[1], [0, 1], [1, 2], [0, 2]] {
+            let (e, sh) = referenceReduce(v, shape, axes: axes, keepDim: true) { $0.reduce(0, +) }
+            let (em, _) = referenceReduce(v, shape, axes: axes, keepDim: true) { $0.map { Swift.abs($0) }.max()! }
+            for threads in [1, 2] {
+                let y = withThreads(threads) { laidOut(v, shape, dtype, .contiguous).sum(axes: axes, keepDim: true) }
+                expectClose(y, e, shape: sh, rel: 1e-5, abs: 1e-5, "sum axes \(axes), \(threads) threads")
+                let mx = withThreads(threads) { laidOut(v, shape, dtype, .contiguous).norm(.infinity, axes: axes, keepDim: true) }
+                #expect(mx.scalars == em, "max-norm axes \(axes), \(threads) threads")
+            }
+        }
+    }
 }
