@@ -194,16 +194,19 @@ EQ_MATHFUN float eq_geluf(float x) {
 }
 
 /// d/dx [x Phi(x)] = Phi(x) + x phi(x).
+/// x is clamped to +-40 in the x phi(x) term (where it is 0) so that +-inf give 1 and 0, not NaN.
 EQ_MATHFUN float eq_gelu_gradf(float x) {
-    float pdf = 0.3989422804014327f * eq_expf(-0.5f * x * x);
-    return eq_phif(x) + x * pdf;
+    float xc = fminf(fmaxf(x, -40.0f), 40.0f);
+    float pdf = 0.3989422804014327f * eq_expf(-0.5f * xc * xc);
+    return eq_phif(x) + xc * pdf;
 }
 
 static inline double eq_phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
 // At -inf the limit 0, as in the float32 version (x * Phi(x) would be -inf * 0).
 static inline double eq_gelu(double x) { return x == -INFINITY ? -0.0 : x * eq_phi(x); }
 static inline double eq_gelu_grad(double x) {
-    return eq_phi(x) + x * 0.39894228040143267794 * exp(-0.5 * x * x);
+    double xc = fmin(fmax(x, -60.0), 60.0);
+    return eq_phi(x) + xc * 0.39894228040143267794 * exp(-0.5 * xc * xc);
 }
 static inline double eq_sigmoid(double x) {
     double e = exp(-fabs(x));
