@@ -95,4 +95,15 @@ import Tensors
         #expect(x.gelu().toArray(Float.self)[3] == 0)
         #expect(x.to(.float64).gelu().scalars[2...] == [.infinity, 0])
     }
+
+    @Test(arguments: [DType.float32, .float64])
+    func geluGradientAtTheLimits(dtype: DType) throws {
+        // gelu'(x) = Φ(x) + x φ(x): 1 at +inf, 0 at -inf, 1/2 at 0.
+        let x = Tensor([.infinity, -.infinity, 0, 1] as [Double]).to(dtype).requiringGrad()
+        try x.gelu().sum().backward()
+        let g = try #require(x.grad).scalars
+        #expect(Array(g[..<3]) == [1, 0, 0.5])
+        let ref = 0.5 * Foundation.erfc(-1 / 2.0.squareRoot()) + Foundation.exp(-0.5) / (2 * Double.pi).squareRoot()
+        #expect(Swift.abs(g[3] - ref) < (dtype == .float32 ? 1e-6 : 1e-14))
+    }
 }
