@@ -43,6 +43,19 @@ import Tensors
         #expect(s.logSoftmax(axis: 0).item == 0)
     }
 
+    @Test func twelveDimensionsWork() {
+        // The most dimensions a tensor may have; a permuted view cannot be coalesced by the walker.
+        let shape = [Int](repeating: 2, count: 12)
+        let x = Tensor((0..<4096).map { Double($0) }, shape: shape)
+        let order = Array((0..<12).reversed())
+        let y = x.permuted(order) + 1
+        #expect(y.shape == shape)
+        // Element (i0, ..., i11) of the reversed view is x[i11, ..., i0].
+        let probe = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0]
+        #expect(y.value(at: probe) == x.value(at: probe.reversed()) + 1)
+        #expect(y.sum().item == x.sum().item + 4096)
+    }
+
     @Test func integerDivisionFloors() {
         // int64 / int64 is floor division (Python's //), including for negative operands.
         #expect((Tensor([5, 7, -7, -8] as [Int64]) / Tensor([2, -2, 2, 4] as [Int64])).scalars == [2, -4, -4, -2])
