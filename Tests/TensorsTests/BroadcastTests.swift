@@ -69,4 +69,46 @@ import Tensors
         #expect(e.sum().item == 24)
         #expect(e.contiguous().scalars == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3])
     }
+
+    @Test func randomStridedAndBroadcastOperands() {
+        // Random permuted, step-sliced and broadcast views; the reference reads every element
+        // through value(at:), which computes storage offsets in Swift, not in the C walker.
+        var rng = TestRNG(151)
+        func randomView(_ shape: [Int]) -> Tensor {
+            let rank = shape.count
+            var order = Array(0..<rank)
+            for i in stride(from: rank - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            var inverse = [Int](repeating: 0, count: rank)
+            for (i, d) in order.enumerated() { inverse[d] = i }
+            // Store a larger tensor, permute it, and slice every other element of one axis.
+            let stepAxis = rank == 0 ? -1 : Int(rng.next() % UInt64(rank))
+            var stored = shape
+            if stepAxis >= 0 { stored[stepAxis] *= 2 }
+            let permutedShape = order.map { stored[$0] }
+            let base = Tensor(rng.values(elementCount(permutedShape)), shape: permutedShape)
+            var v = base.permuted(inverse)
+            if stepAxis >= 0 { v = v.sliced(stepAxis, 0, nil, step: 2) }
+            return v
+        }
+        for _ in 0..<40 {
+            let rank = 1 + Int(rng.next() % 4)
+            let out = (0..<rank).map { _ in 1 + Int(rng.next() % 4) }
+            // b drops some leading axes and sets some others to 1.
+            let drop = Int(rng.next() % UInt64(rank))
+            let bShape = out.dropFirst(drop).map { rng.next() % 3 == 0 ? 1 : $0 }
+            var a = randomView(out)
+            if rng.next() % 4 == 0 { a = randomView(out.map { _ in 1 }).expanded(to: out) }
+            let b = randomView(Array(bShape))
+            let y = a * b + a
+            #expect(y.shape == out)
+            var maxErr = 0.0
+            for f in 0..<elementCount(out) {
+                let idx = unravel(f, out)
+                let bIdx = Array(idx.dropFirst(drop)).enumerated().map { bShape[$0.offset] == 1 ? 0 : $0.element }
+                let expected = a.value(at: idx) * b.value(at: bIdx) + a.value(at: idx)
+                maxErr = max(maxErr, abs(y.value(at: idx) - expected))
+            }
+            #expect(maxErr < 1e-12, "shapes \(out) and \(bShape): max error \(maxErr)")
+        }
+    }
 }
