@@ -84,6 +84,19 @@ import Tensors
         }
     }
 
+    @Test func leastSquaresUnderdeterminedGivesTheMinimumNormSolution() throws {
+        var rng = TestRNG(157)
+        let a = Tensor(rng.values(2 * 3 * 5), shape: [2, 3, 5])
+        let b = Tensor(rng.values(2 * 3), shape: [2, 3])
+        let x = try Tensor.leastSquares(a, b)
+        #expect(x.shape == [2, 5])
+        // A x = b exactly, and x lies in the row space of A: x = Aᵀ (A Aᵀ)⁻¹ b.
+        #expect(relativeResidual(a.matmul(x.unsqueezed(-1)).squeezed(-1), b) < 1e-12)
+        let y = try Tensor.solve(a.matmul(a.transposed()), b)
+        let minNorm = a.transposed().matmul(y.unsqueezed(-1)).squeezed(-1)
+        #expect(relativeResidual(x, minNorm) < 1e-12)
+    }
+
     @Test(arguments: [DType.float32, .float64])
     func cholesky(dtype: DType) throws {
         for batch in [[], [3]] as [[Int]] {
