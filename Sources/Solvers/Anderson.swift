@@ -4,7 +4,7 @@ import Tensors
 ///
 /// With s(x) the fixed-point step, keep ΔX and ΔS (the last `window` differences of iterates and
 /// steps) and take x⁺ = x + βs − (ΔX + βΔS)ᵀγ, where γ minimises ‖s − ΔSᵀγ‖ through the
-/// regularised normal equations (ΔS ΔSᵀ + λ·d·I)γ = ΔS s solved by LAPACK, batched over samples.
+/// Tikhonov-regularised least squares solved by LAPACK (QR), batched over samples.
 func runAnderson(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Tensor,
                  window: Int, mixing beta: Double, lambda: Double) -> Int {
     let dX = RowHistory(batch: problem.batch, capacity: window, width: problem.width, dtype: problem.dtype)
@@ -50,30 +50,35 @@ func runAnderson(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Ten
     return k
 }
 
-/// γ [B, count, 1] from the regularised normal equations; a sample whose system is singular or
-/// gives a non-finite γ gets γ = 0 (a plain damped step) and a recorded fallback.
+/// γ [B, count, 1] minimising ‖s − ΔSᵀγ‖² + λ·Σ_j ‖ΔS_j‖²·γ_j², solved as the augmented
+/// least-squares problem [ΔSᵀ; √λ·diag(‖ΔS_j‖)] γ ≈ [s; 0] by LAPACK's QR-based gels.
+/// Each column is regularised relative to its own norm: the differences shrink by orders of
+/// magnitude as the solve converges, and a penalty scaled by the largest one swamps the newest
+/// (measured: 38 instead of 34 evaluations on linear-0.9 with m = 30). QR instead of the normal
+/// equations avoids squaring the condition number when the differences become nearly dependent.
+/// A sample whose system is rank-deficient or gives a non-finite γ gets γ = 0 (a plain damped
+/// step) and a recorded fallback.
 func regularizedGamma(_ dS: RowHistory, s: Tensor, count: Int, lambda: Double,
                       tracker: Tracker, iteration k: Int) -> Tensor {
-    let S = dS.used(count)
-    let normal = S.matmul(S.transposed(1, 2))                       // [B, c, c]
-    let rhs = dS.dots(s, count: count)                              // [B, c, 1]
+    let columns = dS.used(count).transposed(1, 2)                          // [B, n, c]
+    let norms = dS.used(count).square().sum(axis: 2).sqrt()                 // [B, c]
+    // An empty column (no history, or a frozen sample) gets weight 1 so the system stays full-rank.
+    let weight = Tensor.where(norms .> 0, norms * lambda.squareRoot(), Tensor.ones([1, 1], dtype: s.dtype))
     let eye = Tensor.eye(count, dtype: s.dtype)
-    let diagonal = (normal * eye).sum(axis: 2).max(axis: 1, keepDim: true)   // [B, 1]
-    // Scale-free regularisation; a sample with no history (all zeros) gets 1 so it stays solvable.
-    let reg = Tensor.where(diagonal .> 0, diagonal * lambda, Tensor.ones([1, 1], dtype: s.dtype))
-    let system = normal + eye * reg.unsqueezed(2)
+    let system = Tensor.concat([columns, eye * weight.unsqueezed(1)], axis: 1)   // [B, n + c, c]
+    let rhs = Tensor.concat([s.unsqueezed(2), Tensor.zeros([s.shape[0], count, 1], dtype: s.dtype)], axis: 1)
     var gamma: Tensor
     do {
-        gamma = try Tensor.solve(system, rhs)
+        gamma = try Tensor.leastSquares(system, rhs)
     } catch {
         var rows: [Tensor] = []
         for b in 0..<s.shape[0] {
-            if let one = try? Tensor.solve(system[b], rhs[b]) {
+            if let one = try? Tensor.leastSquares(system[b], rhs[b]) {
                 rows.append(one)
             } else {
-                rows.append(rhs[b].zerosLike())
+                rows.append(Tensor.zeros([count, 1], dtype: s.dtype))
                 if tracker.active[b] {
-                    tracker.recordFallback(sample: b, iteration: k, reason: "Anderson least-squares system singular; took a damped step",
+                    tracker.recordFallback(sample: b, iteration: k, reason: "Anderson least-squares problem rank-deficient; took a damped step",
                                            final: false)
                 }
             }

@@ -78,14 +78,11 @@ final class Tracker {
             let measured = options.toleranceKind == .absolute ? abs[b] : rel[b]
             if measured <= options.tolerance {
                 stop(b, .converged(iteration: k), at: k)
-            } else if k > 0 && abs[b] > options.divergenceFactor * Swift.max(initialAbs[b], 1e-300) {
+            } else if k > 0 && abs[b] > options.blowUpFactor * bestAbs[b] && !fellBack[b] {
+                blownUp.append(b)   // first blow-up: the method falls back instead of stopping
+            } else if k > 0 && (abs[b] > options.blowUpFactor * bestAbs[b]
+                                || abs[b] > options.divergenceFactor * Swift.max(initialAbs[b], 1e-300)) {
                 stop(b, .diverged(iteration: k), at: k)
-            } else if k > 0 && abs[b] > options.blowUpFactor * bestAbs[b] {
-                if fellBack[b] {
-                    stop(b, .diverged(iteration: k), at: k)
-                } else {
-                    blownUp.append(b)
-                }
             } else if k >= options.maxIterations {
                 stop(b, .limitReached, at: k)
             }

@@ -28,6 +28,9 @@ struct BenchSolvers: ParsableCommand {
     @Option(name: .long, help: "Write each problem's defining arrays (raw little-endian float64) to this directory for peer scripts.")
     var export: String?
 
+    @Flag(name: .long, help: "Print each run's residual trace (max over the batch) after its row.")
+    var trace = false
+
     @Flag(name: .long, help: "Also print the limited-memory vs full Broyden peak-memory comparison (limits 30 and 300, tanh-256).")
     var memory = false
 
@@ -37,7 +40,7 @@ struct BenchSolvers: ParsableCommand {
         if let dir = export { try exportProblems(problems, to: dir) }
         let methods: [SolverMethod] = [
             .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .broyden(), .limitedBroyden(memory: 10),
-            .limitedBroyden(memory: 30), .newtonKrylov(), .newtonKrylov(products: .autograd),
+            .limitedBroyden(memory: 30), .limitedBroyden(memory: 30, policy: .dropOldest), .newtonKrylov(), .newtonKrylov(products: .autograd),
         ]
         let options = SolverOptions(tolerance: tolerance, maxIterations: maxIterations, norm: .max)
         if !json {
@@ -59,6 +62,7 @@ struct BenchSolvers: ParsableCommand {
                           + lpad(fmt(ms / Double(Swift.max(r.functionEvaluations, 1)), 4), 11)
                           + lpad("\(r.peakBytes)", 13) + "  " + r.status.label + (r.fallbacks.isEmpty ? "" : " (\(r.fallbacks.count) fallbacks)"))
                 }
+                if trace { print("  trace: " + r.maxResidualTrace.map { String(format: "%.1e", $0) }.joined(separator: " ")) }
                 plotSeries.append(.init(label: label, values: r.maxResidualTrace))
             }
             if let file = plot {
@@ -88,7 +92,7 @@ struct BenchSolvers: ParsableCommand {
     func methodLabel(_ m: SolverMethod) -> String {
         switch m {
         case .anderson(let w, _, _): return "anderson-m\(w)"
-        case .limitedBroyden(let mem, _, _): return "lbroyden-m\(mem)"
+        case .limitedBroyden(let mem, let policy, _): return "lbroyden-m\(mem)" + (policy == .dropOldest ? "-drop" : "")
         default: return m.name
         }
     }
@@ -103,7 +107,7 @@ struct BenchSolvers: ParsableCommand {
             }
             let x0 = p.x0.to(.float64).contiguous().toArray(Double.self)
             try x0.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(p.name)-x0.f64"))
-            let meta = "{\"name\":\"\(p.name)\",\"shape\":\(p.x0.shape),\"fixed_point\":\(p.isFixedPoint),\"jacobian_guess\":\(p.jacobianGuess),\"arrays\":\(p.data.map { "\"\($0.0)\":\($0.1.shape)" })}"
+            let meta = "{\"name\":\"\(p.name)\",\"shape\":\(p.x0.shape),\"fixed_point\":\(p.isFixedPoint),\"jacobian_guess\":\(p.jacobianGuess),\"arrays\":{\(p.data.map { "\"\($0.0)\":\($0.1.shape)" }.joined(separator: ","))}}"
             try meta.write(toFile: "\(dir)/\(p.name).json", atomically: true, encoding: .utf8)
         }
     }
