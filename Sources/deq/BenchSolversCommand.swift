@@ -25,6 +25,12 @@ struct BenchSolvers: ParsableCommand {
     @Option(name: .long, help: "Only problems whose name contains this text.")
     var problem: String?
 
+    @Option(name: .long, help: "Measure each run this many times and keep the fastest (the machine may be shared).")
+    var repeats: Int = 1
+
+    @Option(name: .long, help: "Only methods whose label contains this text.")
+    var method: String?
+
     @Option(name: .long, help: "Write each problem's defining arrays (raw little-endian float64) to this directory for peer scripts.")
     var export: String?
 
@@ -38,10 +44,11 @@ struct BenchSolvers: ParsableCommand {
         var problems = SolverTestProblems.suite()
         if let filter = problem { problems = problems.filter { $0.name.contains(filter) } }
         if let dir = export { try exportProblems(problems, to: dir) }
-        let methods: [SolverMethod] = [
-            .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .broyden(), .limitedBroyden(memory: 10),
+        var methods: [SolverMethod] = [
+            .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .anderson(window: 60), .broyden(), .limitedBroyden(memory: 10),
             .limitedBroyden(memory: 30), .limitedBroyden(memory: 30, policy: .dropOldest), .newtonKrylov(), .newtonKrylov(products: .autograd),
         ]
+        if let filter = method { methods = methods.filter { methodLabel($0).contains(filter) } }
         let options = SolverOptions(tolerance: tolerance, maxIterations: maxIterations, norm: .max)
         if !json {
             print("problem               method              iters  fevals    residual       ms   ms/feval   peak_bytes  status")
@@ -51,7 +58,11 @@ struct BenchSolvers: ParsableCommand {
             for method in methods {
                 // Warm-up run (first-touch allocations, BLAS threads), then the measured run.
                 _ = p.solve(method: method, options: SolverOptions(tolerance: tolerance, maxIterations: 2, norm: .max))
-                let r = p.solve(method: method, options: options)
+                var r = p.solve(method: method, options: options)
+                for _ in 1..<Swift.max(repeats, 1) {
+                    let again = p.solve(method: method, options: options)
+                    if again.seconds < r.seconds { r = again }
+                }
                 let label = methodLabel(method)
                 let ms = r.seconds * 1000
                 if json {
