@@ -7,13 +7,16 @@ sides solve exactly the same systems. The stopping rule is the same on both side
 f(x) - x (fixed-point problems) or g(x) (root problems) below --tol. Each call of F counts as one
 function evaluation (newton_krylov's finite-difference Jacobian products call F, so they count).
 
-Usage:
-  .build/release/deq bench solvers --export /tmp/eq-solvers --json > /tmp/ours.jsonl
-  /opt/eqpeers/bin/python Benchmarks/peers/scipy_solvers.py --data /tmp/eq-solvers --ours /tmp/ours.jsonl
+Usage (single-threaded on both sides, our runs interleaved with scipy's problem by problem):
+  .build/release/deq bench solvers --export /tmp/eq-solvers --problem none
+  EQ_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /opt/eqpeers/bin/python Benchmarks/peers/scipy_solvers.py \
+      --data /tmp/eq-solvers --deq .build/release/deq --repeats 3
+or compare with a saved run: --ours FILE (JSON lines from deq bench solvers --json).
 """
 import argparse
 import json
 import os
+import subprocess
 import time
 
 import numpy as np
@@ -93,11 +96,17 @@ def main():
     ap.add_argument("--maxiter", type=int, default=500)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--repeats", type=int, default=1, help="run each solve this many times, keep the fastest")
+    ap.add_argument("--problem", help="only problems whose name contains this text")
+    ap.add_argument("--deq", help="path of the deq binary: run our side per problem, interleaved with scipy's "
+                                  "(fairer on a shared machine than two separate passes)")
     args = ap.parse_args()
     names = sorted(f[:-5] for f in os.listdir(args.data) if f.endswith(".json"))
+    if args.problem:
+        names = [n for n in names if args.problem in n]
     order = ["linear-0.9", "linear-0.99", "tanh-256", "tanh-1024", "broyden-tridiagonal", "chandrasekhar-h"]
     names.sort(key=lambda n: order.index(n) if n in order else len(order))
     peers = {}
+    ours_lines = []
     if not args.json:
         print(f"{'problem':22}{'method':22}{'fevals':>7}{'residual':>11}{'ms':>10}{'ms/feval':>10}  status")
     for name in names:
@@ -107,11 +116,22 @@ def main():
         alpha = -1.0 / meta["jacobian_guess"]
         x0 = x0.ravel()
         F(x0)  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(20):
+            F(x0)
+        eval_ms = (time.perf_counter() - t0) / 20 * 1000
+        if args.deq:
+            cmd = [args.deq, "bench", "solvers", "--json", "--problem", name, "--repeats", str(args.repeats),
+                   "--tolerance", str(args.tol), "--max-iterations", str(args.maxiter)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            ours_lines.extend(l for l in out.splitlines() if l.startswith("{") and f'"problem":"{name}"' in l)
         rows = [run(so.anderson, "anderson-M5", F, x0, alpha, args.tol, args.maxiter, args.repeats),
                 run(so.anderson, "anderson-M10", F, x0, alpha, args.tol, args.maxiter, args.repeats, M=10),
                 run(so.anderson, "anderson-M30", F, x0, alpha, args.tol, args.maxiter, args.repeats, M=30),
                 run(so.broyden1, "broyden1", F, x0, alpha, args.tol, args.maxiter, args.repeats),
                 run(so.newton_krylov, "newton_krylov", F, x0, alpha, args.tol, args.maxiter, args.repeats)]
+        for r in rows:
+            r["eval_ms"] = eval_ms
         peers[name] = rows
         for r in rows:
             if args.json:
@@ -119,18 +139,19 @@ def main():
             else:
                 print(f"{name:22}{r['method']:22}{r['fevals']:7d}{r['residual']:11.2e}{r['ms']:10.1f}"
                       f"{r['ms'] / max(r['fevals'], 1):10.4f}  {r['status']}")
-    if args.ours:
+    if args.ours or ours_lines:
         ours = {}
-        for line in open(args.ours):
-            line = line.strip()
+        lines = ours_lines if ours_lines else [l.strip() for l in open(args.ours)]
+        for line in lines:
             if line.startswith("{"):
                 r = json.loads(line)
                 ours.setdefault(r["problem"], []).append(r)
         print()
         print("Ours: the fastest (ms per evaluation) of our converged methods that need no more evaluations")
         print("than scipy's best; scipy: its converged method with the fewest evaluations (ties: fastest).")
-        print(f"{'problem':22}{'ours':20}{'fevals':>7}{'ms/feval':>10}   {'scipy':16}{'fevals':>7}{'ms/feval':>10}"
-              f"{'fevals ok':>10}{'time ok':>8}")
+        print("f: one bare evaluation of the map on each side (ms); overhead = ms/feval - f.")
+        print(f"{'problem':22}{'ours':20}{'fevals':>7}{'ms/feval':>10}{'f':>8}   {'scipy':16}{'fevals':>7}{'ms/feval':>10}"
+              f"{'f':>8}{'fevals ok':>10}{'time ok':>8}")
         for name in names:
             mine = [r for r in ours.get(name, []) if r["status"] == "converged"]
             theirs = [r for r in peers[name] if r["status"] == "converged"]
@@ -141,7 +162,8 @@ def main():
             good = [r for r in mine if r["fevals"] <= b["fevals"]]
             a = min(good, key=lambda r: r["ms"] / r["fevals"]) if good else min(mine, key=lambda r: r["fevals"])
             ta, tb = a["ms"] / a["fevals"], b["ms"] / b["fevals"]
-            print(f"{name:22}{a['method']:20}{a['fevals']:7d}{ta:10.4f}   {b['method']:16}{b['fevals']:7d}{tb:10.4f}"
+            print(f"{name:22}{a['method']:20}{a['fevals']:7d}{ta:10.4f}{a.get('eval_ms', 0):8.3f}   {b['method']:16}"
+                  f"{b['fevals']:7d}{tb:10.4f}{b['eval_ms']:8.3f}"
                   f"{'yes' if a['fevals'] <= b['fevals'] else 'NO':>10}{'yes' if ta < tb else 'NO':>8}")
 
 

@@ -54,6 +54,12 @@ struct BenchSolvers: ParsableCommand {
             print("problem               method              iters  fevals    residual       ms   ms/feval   peak_bytes  status")
         }
         for p in problems {
+            // The bare cost of one evaluation, to separate f from solver overhead.
+            _ = p.map(p.x0)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<20 { _ = p.map(p.x0) }
+            let evalMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 20 / 1e6
+            if !json { print("\(p.name): one bare evaluation of the map at x0 takes \(fmt(evalMs, 4)) ms") }
             var plotSeries: [SVGLinePlot.Series] = []
             for method in methods {
                 // Warm-up run (first-touch allocations, BLAS threads), then the measured run.
@@ -66,7 +72,7 @@ struct BenchSolvers: ParsableCommand {
                 let label = methodLabel(method)
                 let ms = r.seconds * 1000
                 if json {
-                    print("{\"problem\":\"\(p.name)\",\"method\":\"\(label)\",\"iterations\":\(r.iterations),\"fevals\":\(r.functionEvaluations),\"residual\":\(r.maxResidual),\"ms\":\(fmt(ms, 3)),\"peak_bytes\":\(r.peakBytes),\"status\":\"\(r.status.label)\",\"fallbacks\":\(r.fallbacks.count)}")
+                    print("{\"problem\":\"\(p.name)\",\"method\":\"\(label)\",\"iterations\":\(r.iterations),\"fevals\":\(r.functionEvaluations),\"residual\":\(r.maxResidual),\"ms\":\(fmt(ms, 3)),\"peak_bytes\":\(r.peakBytes),\"status\":\"\(r.status.label)\",\"fallbacks\":\(r.fallbacks.count),\"eval_ms\":\(fmt(evalMs, 4))}")
                 } else {
                     print(pad(p.name, 22) + pad(label, 18) + lpad("\(r.iterations)", 7) + lpad("\(r.functionEvaluations)", 8)
                           + lpad(String(format: "%.2e", r.maxResidual), 12) + lpad(fmt(ms, 1), 9)
