@@ -104,3 +104,35 @@ struct RobustnessTests {
         #expect(k > r.fallbacks[0].iteration)
     }
 }
+
+/// Anderson's small solve when its system is exactly singular.
+struct AndersonSingularSystemTests {
+    @Test func singularNormalEquationsFallBackAndSaySo() {
+        // Two identical difference rows and λ = 0: ΔS ΔSᵀ is exactly singular.
+        let x0 = Tensor.zeros([1, 3], dtype: .float64)
+        let problem = Problem(map: { $0 * 0.5 + 1 }, x0: x0, isFixedPoint: true, jacobianGuess: -1)
+        let g0 = problem.residual(x0)
+        let tracker = Tracker(problem: problem, options: SolverOptions(), x0: x0, g0: g0)
+        let history = RowHistory(batch: 1, capacity: 2, width: 3, dtype: .float64)
+        let normal = NormalMatrix(batch: 1, capacity: 2)
+        let row = Tensor([1.0, 2.0, 3.0], shape: [1, 3])
+        for slot in 0..<2 {
+            history.write(row, slot: slot)
+            normal.update(slot: slot, dots: history.dots(row, count: slot + 1), count: slot + 1)
+        }
+        let gamma = regularizedGamma(history, normal: normal, s: g0, count: 2, lambda: 0, tracker: tracker, iteration: 1)
+        #expect(gamma.shape == [1, 2, 1])
+        #expect(gamma.isFinite)
+        #expect(!tracker.fallbacks.isEmpty)
+        #expect(tracker.fallbacks.allSatisfy { $0.reason.contains("Anderson") })
+    }
+
+    @Test func relativeToleranceStopsOnRelativeResidual() {
+        // x = 0.5x + 1000: ‖f(x)‖ ≈ 2000·√2, so a relative 1e-6 stops near an absolute 3e-3.
+        let r = solve({ $0 * 0.5 + 1000 }, from: Tensor.zeros([1, 2], dtype: .float64), method: .fixedPoint(),
+                      options: SolverOptions(tolerance: 1e-6, toleranceKind: .relative, maxIterations: 200))
+        #expect(r.status.isConverged)
+        #expect(r.relativeResidual[0] <= 1e-6)
+        #expect(r.absoluteResidual[0] > 1e-6)
+    }
+}
