@@ -38,6 +38,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Solvers", targets: ["Solvers"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -65,14 +66,17 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
+        .target(name: "Solvers", dependencies: ["Tensors"]),
         .executableTarget(
             name: "deq",
             dependencies: [
                 "Tensors",
+                "Solvers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
     ],
     swiftLanguageModes: [.v5]
 )

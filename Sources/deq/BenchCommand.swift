@@ -1,10 +1,11 @@
 import ArgumentParser
 
-/// `deq bench`: micro-benchmarks, one JSON object per line with `--json`.
+/// `deq bench …`: benchmark groups, each printing a table or JSON lines (ratios against peers
+/// come from the scripts in Benchmarks/peers, run on the same machine).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run micro-benchmarks.",
-        subcommands: [BenchAutograd.self]
+        abstract: "Run benchmarks and print tables.",
+        subcommands: [BenchAutograd.self, BenchSolvers.self]
     )
 }
