@@ -11,8 +11,9 @@
         ACC s = 0;                                                                         \
         if (use_log) {                                                                         \
             for (int64_t j = 0; j < n; j++) s += (ACC)EXPF(x[j] - m);                      \
-            T lse = m + (T)LOGF(s);                                                        \
-            for (int64_t j = 0; j < n; j++) y[j] = x[j] - lse;                             \
+            /* (x - m) - log s: adding m to log s first would round away low bits. */     \
+            T ls = (T)LOGF(s);                                                             \
+            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;                        \
         } else {                                                                           \
             for (int64_t j = 0; j < n; j++) { T e = EXPF(x[j] - m); y[j] = e; s += (ACC)e; } \
             T inv = (T)(1.0 / s);                                                          \
