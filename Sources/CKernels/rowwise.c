@@ -51,8 +51,9 @@ static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) 
         s += e;
     }
     if (use_log) {
-        float lse = m + logf(s);
-        for (int64_t j = 0; j < n; j++) y[j] = x[j] - lse;
+        /* (x - m) - log s: adding m to log s first would round away low bits. */
+        float ls = logf(s);
+        for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
     } else {
         float inv = 1.0f / s;
         for (int64_t j = 0; j < n; j++) y[j] *= inv;
