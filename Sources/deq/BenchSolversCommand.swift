@@ -41,7 +41,7 @@ struct BenchSolvers: ParsableCommand {
     var memory = false
 
     func run() throws {
-        var problems = SolverTestProblems.suite()
+        var problems = SolverTestProblems.suiteWithModels()
         if let filter = problem { problems = problems.filter { $0.name.contains(filter) } }
         if let dir = export { try exportProblems(problems, to: dir) }
         var methods: [SolverMethod] = [
