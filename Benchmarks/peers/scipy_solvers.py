@@ -56,7 +56,74 @@ def residual_map(name, arrays, shape):
         mu = (np.arange(n) + 0.5) / n
         a = 0.9 / (2 * n) * mu[:, None] / (mu[:, None] + mu[None, :])
         return lambda x: 1 / (1 - a @ x) - x
+    if name == "deq-transformer":
+        return deq_transformer_residual(arrays, shape)
     raise ValueError(f"unknown problem {name}; re-export with the current deq")
+
+
+def layer_norm(x, weight, bias, eps):
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(var + eps) * weight + bias
+
+
+def relative_shift(x):
+    """Transformer-XL's shift as MultiHeadAttention.relativeShift does it: scores indexed by
+    (query i, distance slot s), slot s holding distance K-1-s, become scores indexed by
+    (query i, key j). Pad one zero column in front, view the rows as [K+1, Q], drop the first
+    row, view as [Q, K]."""
+    *lead, q, k = x.shape
+    padded = np.concatenate((np.zeros(tuple(lead) + (q, 1)), x), axis=-1)
+    return padded.reshape(tuple(lead) + (k + 1, q))[..., 1:, :].reshape(tuple(lead) + (q, k))
+
+
+def deq_transformer_map(a):
+    """f(z) of the DEQ-Transformer block (no memory) from the exported effective weights:
+    f(z) = LN2(h + FF(h)), h = LN1(u + Attn(u)), u = z + x, with causal multi-head attention
+    with Transformer-XL relative positions."""
+    x = a["x"]
+    b, t, d = x.shape
+    heads, dh = a["r_w_bias"].shape
+    eps = float(a["layer_norm_eps"][0])
+    scale = 1 / np.sqrt(dh)
+    wqkv, bqkv = np.ascontiguousarray(a["qkv_weight"].T), a["qkv_bias"]
+    wout, bout = np.ascontiguousarray(a["out_weight"].T), a["out_bias"]
+    w1, b1 = np.ascontiguousarray(a["ff1_weight"].T), a["ff1_bias"]
+    w2, b2 = np.ascontiguousarray(a["ff2_weight"].T), a["ff2_bias"]
+    u_bias = a["r_w_bias"].reshape(1, heads, 1, dh)
+    v_bias = a["r_r_bias"].reshape(1, heads, 1, dh)
+    # Projected encodings of distances T-1..0 do not depend on z: computed once. [H, dh, K]
+    rk = np.ascontiguousarray((a["R"] @ a["r_net_weight"].T).reshape(t, heads, dh).transpose(1, 2, 0))
+    mask = np.arange(t)[None, :] > np.arange(t)[:, None]   # key j after query i
+
+    def split(m):
+        return m.reshape(b, t, heads, dh).transpose(0, 2, 1, 3)
+
+    def f(z):
+        inp = z + x
+        proj = inp @ wqkv + bqkv
+        q, k, v = split(proj[..., :d]), split(proj[..., d:2 * d]), split(proj[..., 2 * d:])
+        ac = (q + u_bias) @ k.transpose(0, 1, 3, 2)
+        bd = relative_shift((q + v_bias) @ rk)
+        scores = np.where(mask, -1e30, (ac + bd) * scale)
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        probs = scores / scores.sum(axis=-1, keepdims=True)
+        context = (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, d)
+        h = layer_norm(inp + context @ wout + bout, a["norm1_weight"], a["norm1_bias"], eps)
+        ff = np.maximum(h @ w1 + b1, 0) @ w2 + b2
+        return layer_norm(h + ff, a["norm2_weight"], a["norm2_bias"], eps)
+    return f
+
+
+def deq_transformer_residual(a, shape):
+    """F(z) = f(z) - z on the flattened batch, after checking that this map agrees with ours."""
+    f = deq_transformer_map(a)
+    full = a["x"].shape
+    for z, expected, label in ((np.zeros(full), a["check_f_x0"], "x0"), (a["check_z"], a["check_f_z"], "random z")):
+        diff = float(np.max(np.abs(f(z.reshape(full)).reshape(shape) - expected)))
+        assert diff < 1e-10, f"deq-transformer: the NumPy map differs from ours by {diff:.3e} at {label}"
+    return lambda z: (f(z.reshape(full)) - z.reshape(full)).ravel()
 
 
 def run(method, label, F, x0, alpha, tol, maxiter, repeats=1, **kw):
@@ -103,7 +170,7 @@ def main():
     names = sorted(f[:-5] for f in os.listdir(args.data) if f.endswith(".json"))
     if args.problem:
         names = [n for n in names if args.problem in n]
-    order = ["linear-0.9", "linear-0.99", "tanh-256", "tanh-1024", "broyden-tridiagonal", "chandrasekhar-h"]
+    order = ["linear-0.9", "linear-0.99", "tanh-256", "tanh-1024", "broyden-tridiagonal", "chandrasekhar-h", "deq-transformer"]
     names.sort(key=lambda n: order.index(n) if n in order else len(order))
     peers = {}
     ours_lines = []

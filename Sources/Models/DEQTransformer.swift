@@ -94,6 +94,11 @@ public final class DEQTransformerLM: Module {
         }
     }
 
+    /// The weight-tied block f(z, x) with the given memory, for callers outside the model that
+    /// solve or study its fixed point directly (the solver benchmark suite, analyses); z and x
+    /// are [B, T, d]. Dropout inside f follows the model's mode and held mask.
+    public func equilibriumMap(memory: Tensor?) -> (Tensor, Tensor) -> Tensor { cell(memory: memory) }
+
     /// Hidden states [B, T, d] of a segment of tokens [B, T] and the memory for the next segment.
     public func hidden(_ tokens: Tensor, memory: Tensor?) throws(DEQError) -> (hidden: Tensor, memory: Tensor) {
         guard tokens.rank == 2 else { fail("DEQTransformerLM expects tokens [batch, time], got \(tokens.shape)") }

@@ -17,6 +17,17 @@ public struct SolverTestProblem {
     /// Named arrays that define the problem (matrices, inputs), for export.
     public var data: [(String, Tensor)]
 
+    /// A problem defined elsewhere (the CLI adds model-based problems, which `Solvers` cannot build).
+    public init(name: String, x0: Tensor, map: @escaping (Tensor) -> Tensor, isFixedPoint: Bool,
+                jacobianGuess: Double, data: [(String, Tensor)]) {
+        self.name = name
+        self.x0 = x0
+        self.map = map
+        self.isFixedPoint = isFixedPoint
+        self.jacobianGuess = jacobianGuess
+        self.data = data
+    }
+
     /// Solves this problem with `method`.
     public func solve(method: SolverMethod, options: SolverOptions) -> SolverResult {
         var o = options

@@ -41,12 +41,13 @@ struct BenchSolvers: ParsableCommand {
     var memory = false
 
     func run() throws {
-        var problems = SolverTestProblems.suite()
+        var problems = SolverTestProblems.suiteWithModels()
         if let filter = problem { problems = problems.filter { $0.name.contains(filter) } }
         if let dir = export { try exportProblems(problems, to: dir) }
         var methods: [SolverMethod] = [
             .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .anderson(window: 60), .broyden(), .limitedBroyden(memory: 10),
-            .limitedBroyden(memory: 30), .limitedBroyden(memory: 30, policy: .dropOldest), .newtonKrylov(), .newtonKrylov(products: .autograd),
+            .limitedBroyden(memory: 30), .limitedBroyden(memory: 60), .limitedBroyden(memory: 30, policy: .dropOldest), .newtonKrylov(),
+            .newtonKrylov(products: .autograd),
         ]
         if let filter = method { methods = methods.filter { methodLabel($0).contains(filter) } }
         let options = SolverOptions(tolerance: tolerance, maxIterations: maxIterations, norm: .max)
