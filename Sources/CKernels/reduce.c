@@ -1,6 +1,7 @@
 // Reductions of a contiguous [outer, k, inner] array over its middle axis.
 #include "iterate.h"
 #include "mathfun.h"
+#include "simd.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -101,6 +102,10 @@ static inline void reduce_one_bool(int op, int64_t k, const uint8_t *x, int64_t 
 
 static void reduce_slice(int op, int dtype, int64_t k, const char *x, int64_t s, void *out,
                          int64_t oi) {
+    if (dtype == EQ_F32 && op == EQ_RSUM && s == 1) {
+        ((float *)out)[oi] = (float)eq_sum_f32((const float *)x, k);
+        return;
+    }
     switch (dtype) {
     case EQ_F32: reduce_one_float(op, k, (const float *)x, s, out, oi); break;
     case EQ_F64: reduce_one_double(op, k, (const double *)x, s, out, oi); break;
@@ -116,18 +121,16 @@ static int sum_long_row(int dtype, int64_t k, const void *x, void *out, int64_t 
     double total = 0.0;
     if (dtype == EQ_F32) {
         const float *X = x;
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
-        for (int64_t c = 0; c < threads * 4; c++) {
-            int64_t lo = k * c / (threads * 4), hi = k * (c + 1) / (threads * 4);
-            double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-            int64_t j = lo;
-            for (; j + 8 <= hi; j += 8) {
-                a0 += X[j]; a1 += X[j + 1]; a2 += X[j + 2]; a3 += X[j + 3];
-                a4 += X[j + 4]; a5 += X[j + 5]; a6 += X[j + 6]; a7 += X[j + 7];
-            }
-            for (; j < hi; j++) a0 += X[j];
-            total += ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+        // Per-thread partials added in a fixed order, so the result does not depend on timing.
+        double part[threads];
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t c = 0; c < threads; c++) {
+            // Chunk edges on 64-byte boundaries (16 floats) keep the vector loads aligned.
+            int64_t lo = (k * c / threads) & ~(int64_t)15;
+            int64_t hi = c + 1 == threads ? k : (k * (c + 1) / threads) & ~(int64_t)15;
+            part[c] = eq_sum_f32(X + lo, hi - lo);
         }
+        for (int c = 0; c < threads; c++) total += part[c];
         ((float *)out)[oi] = (float)total;
     } else {
         const double *X = x;
