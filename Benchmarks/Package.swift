@@ -2,8 +2,11 @@
 // Equilibrium's package-benchmark suite. A separate package so that the root package, its
 // tests and `make test` never build or fetch the benchmark tooling.
 //
-//   cd Benchmarks && swift package benchmark            # all benchmark targets
-//   cd Benchmarks && swift package benchmark --target Kernels
+//   cd Benchmarks && OMP_TOOL=disabled swift package benchmark --target Kernels
+//
+// OMP_TOOL=disabled: libomp's search for an OpenMP tool leaves a dlerror string behind during
+// OpenBLAS's start-up; the malloc interposer then recurses while resolving free() and aborts.
+// Turning the tool search off avoids that (see README.md).
 import Foundation
 import PackageDescription
 
@@ -17,18 +20,18 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(path: ".."),
-        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1",
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1",
                  traits: ["MallocInterposer"]),
     ],
     targets: [
         .executableTarget(
             name: "Kernels",
             dependencies: [
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Tensors", package: rootIdentity),
             ],
             path: "Kernels",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -159,13 +159,13 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
     const int par = work >= eq_parallel_threshold() && eq_get_num_threads() > 1;
     if (nout == 1 && op == EQ_RSUM && par && sum_long_row(dtype, k, x, out, 0)) return;
     if (inner == 1) {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t o = 0; o < outer; o++) reduce_slice(op, dtype, k, X + o * k * es, 1, out, o);
         return;
     }
     // Reducing a middle axis: sum whole rows into the output so the inner loop is contiguous.
     if (op == EQ_RSUM && (dtype == EQ_F32 || dtype == EQ_F64)) {
-#pragma omp parallel for if (par) schedule(static) collapse(2)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
         for (int64_t o = 0; o < outer; o++) {
             for (int64_t blk = 0; blk < (inner + 255) / 256; blk++) {
                 int64_t i0 = blk * 256, i1 = i0 + 256 < inner ? i0 + 256 : inner;
@@ -188,7 +188,7 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
         }
         return;
     }
-#pragma omp parallel for if (par) schedule(static) collapse(2)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++)
             reduce_slice(op, dtype, k, X + (o * k * inner + i) * es, inner, out, o * inner + i);

@@ -115,11 +115,11 @@ static void softmax_row_double(int64_t n, const double *x, double *y, int use_lo
 void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             softmax_row_float(n, (const float *)x + r * n, (float *)y + r * n, use_log);
     } else {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             softmax_row_double(n, (const double *)x + r * n, (double *)y + r * n, use_log);
     }
@@ -144,12 +144,12 @@ void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, cons
                          void *dx, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             softmax_bwd_row_float(n, (const float *)y + r * n, (const float *)g + r * n,
                                   (float *)dx + r * n, use_log);
     } else {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             softmax_bwd_row_double(n, (const double *)y + r * n, (const double *)g + r * n,
                                    (double *)dx + r * n, use_log);
@@ -207,12 +207,12 @@ void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void 
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             layernorm_row_float(n, (const float *)x + r * n, gamma, beta, eps, (float *)y + r * n,
                                 mean ? (float *)mean + r : 0, rstd ? (float *)rstd + r : 0);
     } else {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t r = 0; r < rows; r++)
             layernorm_row_double(n, (const double *)x + r * n, gamma, beta, eps,
                                  (double *)y + r * n, mean ? (double *)mean + r : 0,
