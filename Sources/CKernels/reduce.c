@@ -114,27 +114,39 @@ static void reduce_slice(int op, int dtype, int64_t k, const char *x, int64_t s,
     }
 }
 
+typedef struct {
+    const float *x;
+    int64_t k, chunk;
+    double *part;
+} sum_job;
+
+static void sum_chunks(int64_t lo, int64_t hi, void *vjob) {
+    const sum_job *j = vjob;
+    for (int64_t c = lo; c < hi; c++) {
+        int64_t a = c * j->chunk, b = a + j->chunk < j->k ? a + j->chunk : j->k;
+        j->part[c] = eq_sum_f32(j->x + a, b - a);
+    }
+}
+
 // A full float sum of one long row, split across threads with double partials.
 static int sum_long_row(int dtype, int64_t k, const void *x, void *out, int64_t oi) {
     if (dtype != EQ_F32 && dtype != EQ_F64) return 0;
-    const int threads = eq_get_num_threads();
     double total = 0.0;
     if (dtype == EQ_F32) {
         const float *X = x;
-        // Per-thread partials added in a fixed order, so the result does not depend on timing.
-        double part[threads];
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t c = 0; c < threads; c++) {
-            // Chunk edges on 64-byte boundaries (16 floats) keep the vector loads aligned.
-            int64_t lo = (k * c / threads) & ~(int64_t)15;
-            int64_t hi = c + 1 == threads ? k : (k * (c + 1) / threads) & ~(int64_t)15;
-            part[c] = eq_sum_f32(X + lo, hi - lo);
-        }
-        for (int c = 0; c < threads; c++) total += part[c];
+        // Fixed 64K-element chunks, handed out dynamically, with their partial sums added in
+        // order afterwards: the result depends on neither timing nor the thread count.
+        enum { CHUNK = 1 << 16, MAX_CHUNKS = 4096 };
+        const int64_t chunk = k / MAX_CHUNKS + 1 > CHUNK ? ((k / MAX_CHUNKS + 1 + 15) & ~(int64_t)15) : CHUNK;
+        const int64_t nchunks = (k + chunk - 1) / chunk;
+        double part[MAX_CHUNKS];
+        sum_job job = {X, k, chunk, part};
+        eq_parallel_chunks(nchunks, 1, 1, sum_chunks, &job);
+        for (int64_t c = 0; c < nchunks; c++) total += part[c];
         ((float *)out)[oi] = (float)total;
     } else {
         const double *X = x;
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) reduction(+ : total) schedule(static)
         for (int64_t j = 0; j < k; j++) total += X[j];
         ((double *)out)[oi] = total;
     }

@@ -47,16 +47,17 @@ static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) 
     float tail = 0;
     if (use_log) {
         for (j = 0; j + 16 <= n; j += 16) {
-            s0 = _mm256_add_ps(s0, eq_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
-            s1 = _mm256_add_ps(s1, eq_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm)));
+            s0 = _mm256_add_ps(s0, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
+            s1 = _mm256_add_ps(s1, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm)));
         }
         for (; j < n; j++) tail += eq_expf(x[j] - m);
-        const float lse = m + (float)log((double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail);
-        for (j = 0; j < n; j++) y[j] = x[j] - lse;
+        // (x - m) - log s: adding m to log s first would round away low bits.
+        const float ls = (float)log((double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail);
+        for (j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
     } else {
         for (j = 0; j + 16 <= n; j += 16) {
-            __m256 e0 = eq_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
-            __m256 e1 = eq_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm));
+            __m256 e0 = eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+            __m256 e1 = eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm));
             _mm256_storeu_ps(y + j, e0);
             _mm256_storeu_ps(y + j + 8, e1);
             s0 = _mm256_add_ps(s0, e0);
@@ -80,8 +81,8 @@ static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) 
         for (; j + EQ_LANES <= n; j += EQ_LANES)
             for (int l = 0; l < EQ_LANES; l++) acc[l] += eq_expf(x[j + l] - m);
         for (; j < n; j++) acc[0] += eq_expf(x[j] - m);
-        const float lse = m + (float)log(lanes_sum(acc));
-        for (j = 0; j < n; j++) y[j] = x[j] - lse;
+        const float ls = (float)log(lanes_sum(acc));  // (x - m) - log s, as above
+        for (j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
     } else {
         for (; j + EQ_LANES <= n; j += EQ_LANES)
             for (int l = 0; l < EQ_LANES; l++) {
@@ -103,8 +104,8 @@ static void softmax_row_double(int64_t n, const double *x, double *y, int use_lo
     double s = 0;
     if (use_log) {
         for (int64_t j = 0; j < n; j++) s += exp(x[j] - m);
-        double lse = m + log(s);
-        for (int64_t j = 0; j < n; j++) y[j] = x[j] - lse;
+        double ls = log(s);  // (x - m) - log s, as above
+        for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
     } else {
         for (int64_t j = 0; j < n; j++) { double e = exp(x[j] - m); y[j] = e; s += e; }
         double inv = 1.0 / s;
@@ -112,17 +113,28 @@ static void softmax_row_double(int64_t n, const double *x, double *y, int use_lo
     }
 }
 
+// Row jobs for eq_parallel_chunks: the kernel arguments plus a range of rows.
+typedef struct {
+    int dtype, use_log;
+    int64_t n;
+    const void *x, *g;
+    void *y;
+} softmax_job;
+
+static void softmax_rows(int64_t lo, int64_t hi, void *vjob) {
+    const softmax_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            softmax_row_float(j->n, (const float *)j->x + r * j->n, (float *)j->y + r * j->n, j->use_log);
+        else
+            softmax_row_double(j->n, (const double *)j->x + r * j->n, (double *)j->y + r * j->n, j->use_log);
+    }
+}
+
 void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_row_float(n, (const float *)x + r * n, (float *)y + r * n, use_log);
-    } else {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_row_double(n, (const double *)x + r * n, (double *)y + r * n, use_log);
-    }
+    softmax_job job = {dtype, use_log, n, x, 0, y};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_rows, &job);
 }
 
 // softmax: dx = y * (g - sum(g * y)); log-softmax: dx = g - exp(y) * sum(g).
@@ -140,20 +152,23 @@ void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int 
 SOFTMAX_BWD_ROW(float, eq_expf)
 SOFTMAX_BWD_ROW(double, exp)
 
+static void softmax_bwd_rows(int64_t lo, int64_t hi, void *vjob) {
+    const softmax_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            softmax_bwd_row_float(j->n, (const float *)j->x + r * j->n, (const float *)j->g + r * j->n,
+                                  (float *)j->y + r * j->n, j->use_log);
+        else
+            softmax_bwd_row_double(j->n, (const double *)j->x + r * j->n, (const double *)j->g + r * j->n,
+                                   (double *)j->y + r * j->n, j->use_log);
+    }
+}
+
 void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
                          void *dx, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_bwd_row_float(n, (const float *)y + r * n, (const float *)g + r * n,
-                                  (float *)dx + r * n, use_log);
-    } else {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_bwd_row_double(n, (const double *)y + r * n, (const double *)g + r * n,
-                                   (double *)dx + r * n, use_log);
-    }
+    softmax_job job = {dtype, use_log, n, y, g, dx};  // x holds the forward output here
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_bwd_rows, &job);
 }
 
 // Two passes over a row that sits in L1 (mean, then the centred sum of squares), so the
@@ -203,19 +218,31 @@ static void layernorm_row_double(int64_t n, const double *x, const double *gamma
     if (rstd_out) *rstd_out = rstd;
 }
 
+typedef struct {
+    int dtype;
+    int64_t n;
+    double eps;
+    const void *x, *gamma, *beta;
+    void *y, *mean, *rstd;
+} layernorm_job;
+
+static void layernorm_rows(int64_t lo, int64_t hi, void *vjob) {
+    const layernorm_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            layernorm_row_float(j->n, (const float *)j->x + r * j->n, j->gamma, j->beta, j->eps,
+                                (float *)j->y + r * j->n, j->mean ? (float *)j->mean + r : 0,
+                                j->rstd ? (float *)j->rstd + r : 0);
+        else
+            layernorm_row_double(j->n, (const double *)j->x + r * j->n, j->gamma, j->beta, j->eps,
+                                 (double *)j->y + r * j->n, j->mean ? (double *)j->mean + r : 0,
+                                 j->rstd ? (double *)j->rstd + r : 0);
+    }
+}
+
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            layernorm_row_float(n, (const float *)x + r * n, gamma, beta, eps, (float *)y + r * n,
-                                mean ? (float *)mean + r : 0, rstd ? (float *)rstd + r : 0);
-    } else {
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            layernorm_row_double(n, (const double *)x + r * n, gamma, beta, eps,
-                                 (double *)y + r * n, mean ? (double *)mean + r : 0,
-                                 rstd ? (double *)rstd + r : 0);
-    }
+    layernorm_job job = {dtype, n, eps, x, gamma, beta, y, mean, rstd};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, layernorm_rows, &job);
 }
