@@ -58,7 +58,7 @@ struct BenchKernels: ParsableCommand {
                            "\"threads\":\(Threading.threadCount)"]
                 print("{" + fields.joined(separator: ",") + "}")
             } else {
-                print(pad(w.name, 22) + pad(format(r.median * 1e3, 4), 14, right: true)
+                print(pad(w.name, 22) + pad(format(r.median * 1e3, r.median < 1e-4 ? 6 : 4), 14, right: true)
                       + pad(gflops.map { format($0, 1) } ?? "-", 10, right: true)
                       + pad("\(r.samples)", 9, right: true) + "  " + w.summary)
             }
