@@ -38,6 +38,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Solvers", targets: ["Solvers"]),
+        .library(name: "DEQ", targets: ["DEQ"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -65,14 +69,25 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]
         ),
+        .target(name: "Solvers", dependencies: ["Tensors"]),
+        .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
+        .target(name: "NN", dependencies: ["Tensors"]),
+        .target(name: "Models", dependencies: ["Tensors", "NN", "DEQ"]),
         .executableTarget(
             name: "deq",
             dependencies: [
                 "Tensors",
+                "Solvers",
+                "DEQ",
+                "NN",
+                "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
+        .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

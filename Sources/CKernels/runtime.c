@@ -67,6 +67,18 @@ static _Thread_local int grad_disabled = 0;
 int eq_grad_enabled(void) { return !grad_disabled; }
 void eq_set_grad_enabled(int enabled) { grad_disabled = !enabled; }
 
+int64_t eq_peak_scope_begin(void) {
+    int64_t enclosing = atomic_load(&peak_bytes);
+    atomic_store(&peak_bytes, atomic_load(&live_bytes));
+    return enclosing;
+}
+
+int64_t eq_peak_scope_end(int64_t enclosing_peak) {
+    int64_t scope = atomic_load(&peak_bytes);
+    if (enclosing_peak > scope) atomic_store(&peak_bytes, enclosing_peak);
+    return scope;
+}
+
 uint64_t eq_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -39,6 +39,10 @@ int64_t eq_live_allocations(void);
 int64_t eq_peak_bytes(void);
 /// Resets the peak to the current live figure and returns it.
 int64_t eq_reset_peak_bytes(void);
+/// Starts a nested peak measurement: returns the enclosing peak and restarts the peak from the
+/// live figure. `eq_peak_scope_end` returns the scope's peak and folds it into the enclosing one.
+int64_t eq_peak_scope_begin(void);
+int64_t eq_peak_scope_end(int64_t enclosing_peak);
 
 /// Gradient mode is per thread, so a no-grad scope on one thread leaves others alone.
 int eq_grad_enabled(void);

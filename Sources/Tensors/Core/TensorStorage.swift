@@ -33,6 +33,21 @@ public enum MemoryStats {
     public static var peakBytes: Int { Int(eq_peak_bytes()) }
     /// Starts a new peak measurement from the current live figure and returns it.
     @discardableResult public static func resetPeak() -> Int { Int(eq_reset_peak_bytes()) }
+
+    /// Runs `body` and returns its result with the peak of live tensor bytes reached while it ran,
+    /// above the bytes live when it started. Measurements nest: an inner one does not disturb an
+    /// outer one's peak.
+    public static func measurePeak<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> (result: R, peakBytes: Int) {
+        let baseline = liveBytes
+        let enclosing = eq_peak_scope_begin()
+        let result: R
+        do { result = try body() } catch {
+            _ = eq_peak_scope_end(enclosing)
+            throw error
+        }
+        let peak = Int(eq_peak_scope_end(enclosing))
+        return (result, peak - baseline)
+    }
 }
 
 /// The one knob for parallelism: sets OpenMP's and OpenBLAS's thread counts together.

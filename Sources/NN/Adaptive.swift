@@ -1,0 +1,150 @@
+import Foundation
+import Tensors
+
+/// Splits a vocabulary into clusters by cutoffs: cluster i holds ids [bounds[i], bounds[i+1]).
+struct VocabularyClusters {
+    let bounds: [Int]
+
+    init(cutoffs: [Int], vocabulary: Int, layer: String) {
+        guard cutoffs == cutoffs.sorted(), Set(cutoffs).count == cutoffs.count,
+              (cutoffs.first ?? 1) > 0, (cutoffs.last ?? 0) < vocabulary else {
+            fail("\(layer): cutoffs \(cutoffs) must be increasing, positive and below the vocabulary size \(vocabulary)")
+        }
+        bounds = [0] + cutoffs + [vocabulary]
+    }
+
+    var count: Int { bounds.count - 1 }
+
+    /// For each cluster, the positions of the ids that fall in it and those ids relative to its start.
+    func partition(_ ids: [Int64]) -> [(positions: [Int64], local: [Int64])] {
+        var out = Array(repeating: (positions: [Int64](), local: [Int64]()), count: count)
+        for (p, id) in ids.enumerated() {
+            guard id >= 0 && Int(id) < bounds.last! else {
+                fail("token id \(id) is outside the vocabulary of size \(bounds.last!)")
+            }
+            var c = 0
+            while Int(id) >= bounds[c + 1] { c += 1 }
+            out[c].positions.append(Int64(p))
+            out[c].local.append(id - Int64(bounds[c]))
+        }
+        return out
+    }
+}
+
+/// Adaptive input embeddings (Baevski & Auli): frequent ids get d-dimensional embeddings, rarer
+/// clusters d/divisor^i, each projected to d. Output is scaled by √d as in Transformer-XL.
+///
+/// ```swift
+/// let emb = AdaptiveEmbedding(267735, 1024, cutoffs: [20000, 40000, 200000], divisor: 4); let x = emb(tokens)
+/// ```
+public final class AdaptiveEmbedding: Layer {
+    public let dimension: Int
+    public var embeddings: [Embedding]
+    public var projections: [Linear]
+    let clusters: VocabularyClusters
+    public let scale: Double
+
+    public init(_ vocabulary: Int, _ dimension: Int, cutoffs: [Int], divisor: Int = 4,
+                scaled: Bool = true, dtype: DType = .float32) {
+        self.dimension = dimension
+        clusters = VocabularyClusters(cutoffs: cutoffs, vocabulary: vocabulary, layer: "AdaptiveEmbedding")
+        var embs: [Embedding] = [], projs: [Linear] = []
+        for i in 0..<clusters.count {
+            let d = Swift.max(1, dimension / Int(pow(Double(divisor), Double(i))))
+            embs.append(Embedding(clusters.bounds[i + 1] - clusters.bounds[i], d, weightInit: .normal(std: 0.02), dtype: dtype))
+            projs.append(Linear(d, dimension, bias: false, weightInit: .normal(std: 0.02), dtype: dtype))
+        }
+        embeddings = embs
+        projections = projs
+        scale = scaled ? Double(dimension).squareRoot() : 1
+    }
+
+    public func visit(_ v: inout ModuleVisitor) {
+        v.children("emb_layers", embeddings)
+        v.children("emb_projs", projections)
+    }
+
+    public func callAsFunction(_ tokens: Tensor) -> Tensor {
+        guard tokens.dtype == .int64 else { fail("AdaptiveEmbedding expects int64 token ids, got \(tokens.dtype)") }
+        let ids = tokens.toArray(Int64.self)
+        let dtype = projections[0].weight.dtype
+        var out = Tensor.zeros([ids.count, dimension], dtype: dtype)
+        for (c, part) in clusters.partition(ids).enumerated() where !part.positions.isEmpty {
+            let local = Tensor(part.local), positions = Tensor(part.positions)
+            let e = projections[c](embeddings[c](local))
+            out = out.indexAdd(axis: 0, positions, e)
+        }
+        return (out * scale).reshaped(tokens.shape + [dimension])
+    }
+}
+
+/// Adaptive log-softmax (Grave et al., "Efficient softmax approximation for GPUs"): a head over the
+/// shortlist plus one logit per tail cluster; each tail cluster i has a two-layer projection
+/// d → d/divisor^(i+1) → its size. log p(w) = log p_head(cluster) + log p_tail(w | cluster).
+///
+/// ```swift
+/// let out = AdaptiveLogSoftmax(512, vocabulary: 33278, cutoffs: [2000, 10000], divisor: 4)
+/// let (logProbs, loss) = out(hidden, targets: y)
+/// ```
+public final class AdaptiveLogSoftmax: Module {
+    public let head: Linear
+    /// Per tail cluster: the down-projection and the output layer.
+    public var tails: [Sequential]
+    let clusters: VocabularyClusters
+
+    public init(_ inputSize: Int, vocabulary: Int, cutoffs: [Int], divisor: Double = 4,
+                headBias: Bool = false, dtype: DType = .float32) {
+        let clusters = VocabularyClusters(cutoffs: cutoffs, vocabulary: vocabulary, layer: "AdaptiveLogSoftmax")
+        self.clusters = clusters
+        let shortlist = clusters.bounds[1]
+        head = Linear(inputSize, shortlist + clusters.count - 1, bias: headBias, dtype: dtype)
+        tails = (1..<clusters.count).map { i in
+            let hidden = Swift.max(1, Int(Double(inputSize) / pow(divisor, Double(i))))
+            return Sequential(Linear(inputSize, hidden, bias: false, dtype: dtype),
+                              Linear(hidden, clusters.bounds[i + 1] - clusters.bounds[i], bias: false, dtype: dtype))
+        }
+    }
+
+    public func visit(_ v: inout ModuleVisitor) {
+        v.child("head", head)
+        v.children("tail", tails)
+    }
+
+    /// The log-probability of each target, [N], and the mean negative log-likelihood.
+    public func callAsFunction(_ hidden: Tensor, targets: Tensor) -> (logProbs: Tensor, loss: Tensor) {
+        let x = hidden.reshaped([-1, hidden.shape.last!])
+        let ids = targets.toArray(Int64.self)
+        guard ids.count == x.shape[0] else {
+            fail("AdaptiveLogSoftmax: \(x.shape[0]) hidden rows but \(ids.count) targets")
+        }
+        let shortlist = clusters.bounds[1]
+        let headLog = head(x).logSoftmax(axis: 1)
+        var out = Tensor.zeros([ids.count], dtype: headLog.dtype)
+        for (c, part) in clusters.partition(ids).enumerated() where !part.positions.isEmpty {
+            let rows = Tensor(part.positions)
+            let picked: Tensor
+            if c == 0 {
+                picked = headLog.indexSelect(axis: 0, rows).gather(axis: 1, Tensor(part.local).reshaped([-1, 1]))
+            } else {
+                let sub = headLog.indexSelect(axis: 0, rows)
+                let clusterLog = sub.sliced(1, shortlist + c - 1, shortlist + c)
+                let tailLog = tails[c - 1](x.indexSelect(axis: 0, rows)).logSoftmax(axis: 1)
+                picked = clusterLog + tailLog.gather(axis: 1, Tensor(part.local).reshaped([-1, 1]))
+            }
+            out = out.indexAdd(axis: 0, rows, picked.reshaped([-1]))
+        }
+        return (out, -out.mean())
+    }
+
+    /// The full log-distribution over the vocabulary, [N, V].
+    public func logProbabilities(_ hidden: Tensor) -> Tensor {
+        let x = hidden.reshaped([-1, hidden.shape.last!])
+        let shortlist = clusters.bounds[1]
+        let headLog = head(x).logSoftmax(axis: 1)
+        var pieces = [headLog.sliced(1, 0, shortlist)]
+        for c in 1..<clusters.count {
+            pieces.append(headLog.sliced(1, shortlist + c - 1, shortlist + c) + tails[c - 1](x).logSoftmax(axis: 1))
+        }
+        return Tensor.concat(pieces, axis: 1)
+    }
+}
