@@ -341,15 +341,15 @@ void eq_fill(int dtype, int64_t n, void *out, double value) {
     const int par = n >= eq_parallel_threshold();
     switch (dtype) {
     case EQ_F32: { float v = (float)value; float *o = out;
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t i = 0; i < n; i++) o[i] = v;
         break; }
     case EQ_F64: { double *o = out;
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t i = 0; i < n; i++) o[i] = value;
         break; }
     case EQ_I64: { int64_t v = (int64_t)value; int64_t *o = out;
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t i = 0; i < n; i++) o[i] = v;
         break; }
     default: { u8 v = value != 0.0; u8 *o = out;
@@ -371,11 +371,11 @@ void eq_axpy(int dtype, int64_t n, double alpha, const void *x, void *y) {
     const int par = n >= eq_parallel_threshold();
     if (dtype == EQ_F32) {
         const float a = (float)alpha; const float *X = x; float *Y = y;
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t i = 0; i < n; i++) Y[i] += a * X[i];
     } else if (dtype == EQ_F64) {
         const double *X = x; double *Y = y;
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t i = 0; i < n; i++) Y[i] += alpha * X[i];
     } else if (dtype == EQ_I64) {
         const int64_t a = (int64_t)alpha; const int64_t *X = x; int64_t *Y = y;

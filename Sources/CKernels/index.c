@@ -17,7 +17,7 @@ int64_t eq_index_select(int dtype, int64_t outer, int64_t n, int64_t inner, cons
     const size_t es = eq_dtype_size(dtype);
     const size_t row = (size_t)inner * es;
     const int par = outer * k * inner >= eq_parallel_threshold();
-#pragma omp parallel for if (par) schedule(static) collapse(2)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < k; j++)
             memcpy((char *)out + ((size_t)(o * k + j)) * row,

@@ -5,6 +5,7 @@
 
 #include "ckernels.h"
 #include <omp.h>
+#include <stdatomic.h>
 
 #define EQ_MAX_OPS 4
 
@@ -106,6 +107,48 @@ static inline void eq_iter_walk(const eq_iter *it, char *const *base, const size
     }
 }
 
+/// Work items per dynamically scheduled chunk: about eight chunks per thread, so a thread that
+/// another process holds up does not leave the others waiting at the barrier.
+static inline int64_t eq_dynamic_chunk(int64_t items) {
+    int64_t c = items / ((int64_t)eq_get_num_threads() * 8);
+    return c < 1 ? 1 : c;
+}
+
+/// Calls fn(lo, hi, ctx) for consecutive ranges of [0, n) of `chunk` items, handed out to the
+/// threads one at a time from a shared counter (on the calling thread alone when `parallel` is
+/// 0). OpenMP's own schedule(dynamic) is avoided: recent clang emits a runtime entry point
+/// (__kmpc_dispatch_deinit) that the libomp shipped with older LLVMs lacks.
+static inline void eq_parallel_chunks(int64_t n, int64_t chunk, int parallel,
+                                      void (*fn)(int64_t lo, int64_t hi, void *ctx), void *ctx) {
+    const int64_t nchunks = (n + chunk - 1) / chunk;
+    const int threads = eq_get_num_threads();
+    if (!parallel || threads <= 1 || nchunks <= 1) {
+        if (n > 0) fn(0, n, ctx);
+        return;
+    }
+    _Atomic int64_t next = 0;
+#pragma omp parallel num_threads(threads < nchunks ? threads : (int)nchunks)
+    for (;;) {
+        int64_t c = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
+        if (c >= nchunks) break;
+        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        fn(lo, hi, ctx);
+    }
+}
+
+typedef struct {
+    const eq_iter *it;
+    char *const *base;
+    const size_t *elsize;
+    eq_row_fn fn;
+    const void *ctx;
+} eq_iter_job;
+
+static void eq_iter_job_run(int64_t lo, int64_t hi, void *vjob) {
+    const eq_iter_job *j = vjob;
+    eq_iter_walk(j->it, j->base, j->elsize, lo, hi, j->fn, j->ctx);
+}
+
 /// Runs fn over the whole iterator, on several threads when it is large enough.
 static inline void eq_iter_run(const eq_iter *it, char *const *base, const size_t *elsize,
                                eq_row_fn fn, const void *ctx) {
@@ -116,15 +159,12 @@ static inline void eq_iter_run(const eq_iter *it, char *const *base, const size_
         eq_iter_walk(it, base, elsize, 0, total, fn, ctx);
         return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        const int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        // Chunks are multiples of 16 elements so that vector loops stay aligned.
-        int64_t chunk = ((total + nt - 1) / nt + 15) & ~(int64_t)15;
-        int64_t s = chunk * t, e = s + chunk;
-        if (e > total) e = total;
-        if (s < e) eq_iter_walk(it, base, elsize, s, e, fn, ctx);
-    }
+    // Chunks are multiples of 16 elements so that vector loops stay aligned, and at least
+    // 16K elements so that handing them out costs nothing measurable.
+    int64_t chunk = (eq_dynamic_chunk(total) + 15) & ~(int64_t)15;
+    if (chunk < 16384) chunk = 16384;
+    eq_iter_job job = {it, base, elsize, fn, ctx};
+    eq_parallel_chunks(total, chunk, 1, eq_iter_job_run, &job);
 }
 
 #endif

@@ -38,7 +38,7 @@ void eq_philox_uniform(int dtype, int64_t n, uint64_t seed, uint64_t offset, voi
     const int64_t blocks = (n + 3) / 4;
     const double span = high - low;
     const int par = n >= eq_parallel_threshold();
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         philox4 r = philox(seed, offset + (uint64_t)b);
         for (int l = 0; l < 4; l++) {
@@ -61,7 +61,7 @@ void eq_philox_normal(int dtype, int64_t n, uint64_t seed, uint64_t offset, void
                       double mean, double std) {
     const int64_t blocks = (n + 3) / 4;
     const int par = n >= eq_parallel_threshold();
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         philox4 r = philox(seed, offset + (uint64_t)b);
         // Two Box-Muller pairs from one block.
@@ -87,7 +87,7 @@ void eq_philox_randint(int64_t n, uint64_t seed, uint64_t offset, int64_t *out, 
                        int64_t high) {
     const uint64_t span = (uint64_t)(high - low);
     const int64_t blocks = (n + 1) / 2;
-#pragma omp parallel for if (n >= eq_parallel_threshold()) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (n >= eq_parallel_threshold()) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         philox4 r = philox(seed, offset + (uint64_t)b);
         for (int l = 0; l < 2; l++) {

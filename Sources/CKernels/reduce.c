@@ -1,6 +1,7 @@
 // Reductions of a contiguous [outer, k, inner] array over its middle axis.
 #include "iterate.h"
 #include "mathfun.h"
+#include "simd.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -112,6 +113,10 @@ static inline void reduce_one_bool(int op, int64_t k, const uint8_t *x, int64_t 
 
 static void reduce_slice(int op, int dtype, int64_t k, const char *x, int64_t s, void *out,
                          int64_t oi) {
+    if (dtype == EQ_F32 && op == EQ_RSUM && s == 1) {
+        ((float *)out)[oi] = (float)eq_sum_f32((const float *)x, k);
+        return;
+    }
     switch (dtype) {
     case EQ_F32: reduce_one_float(op, k, (const float *)x, s, out, oi); break;
     case EQ_F64: reduce_one_double(op, k, (const double *)x, s, out, oi); break;
@@ -120,29 +125,39 @@ static void reduce_slice(int op, int dtype, int64_t k, const char *x, int64_t s,
     }
 }
 
+typedef struct {
+    const float *x;
+    int64_t k, chunk;
+    double *part;
+} sum_job;
+
+static void sum_chunks(int64_t lo, int64_t hi, void *vjob) {
+    const sum_job *j = vjob;
+    for (int64_t c = lo; c < hi; c++) {
+        int64_t a = c * j->chunk, b = a + j->chunk < j->k ? a + j->chunk : j->k;
+        j->part[c] = eq_sum_f32(j->x + a, b - a);
+    }
+}
+
 // A full float sum of one long row, split across threads with double partials.
 static int sum_long_row(int dtype, int64_t k, const void *x, void *out, int64_t oi) {
     if (dtype != EQ_F32 && dtype != EQ_F64) return 0;
-    const int threads = eq_get_num_threads();
     double total = 0.0;
     if (dtype == EQ_F32) {
         const float *X = x;
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
-        for (int64_t c = 0; c < threads * 4; c++) {
-            int64_t lo = k * c / (threads * 4), hi = k * (c + 1) / (threads * 4);
-            double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-            int64_t j = lo;
-            for (; j + 8 <= hi; j += 8) {
-                a0 += X[j]; a1 += X[j + 1]; a2 += X[j + 2]; a3 += X[j + 3];
-                a4 += X[j + 4]; a5 += X[j + 5]; a6 += X[j + 6]; a7 += X[j + 7];
-            }
-            for (; j < hi; j++) a0 += X[j];
-            total += ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
-        }
+        // Fixed 64K-element chunks, handed out dynamically, with their partial sums added in
+        // order afterwards: the result depends on neither timing nor the thread count.
+        enum { CHUNK = 1 << 16, MAX_CHUNKS = 4096 };
+        const int64_t chunk = k / MAX_CHUNKS + 1 > CHUNK ? ((k / MAX_CHUNKS + 1 + 15) & ~(int64_t)15) : CHUNK;
+        const int64_t nchunks = (k + chunk - 1) / chunk;
+        double part[MAX_CHUNKS];
+        sum_job job = {X, k, chunk, part};
+        eq_parallel_chunks(nchunks, 1, 1, sum_chunks, &job);
+        for (int64_t c = 0; c < nchunks; c++) total += part[c];
         ((float *)out)[oi] = (float)total;
     } else {
         const double *X = x;
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) reduction(+ : total) schedule(static)
         for (int64_t j = 0; j < k; j++) total += X[j];
         ((double *)out)[oi] = total;
     }
@@ -167,13 +182,13 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
     const int par = work >= eq_parallel_threshold() && eq_get_num_threads() > 1;
     if (nout == 1 && op == EQ_RSUM && par && sum_long_row(dtype, k, x, out, 0)) return;
     if (inner == 1) {
-#pragma omp parallel for if (par) schedule(static)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
         for (int64_t o = 0; o < outer; o++) reduce_slice(op, dtype, k, X + o * k * es, 1, out, o);
         return;
     }
     // Reducing a middle axis: sum whole rows into the output so the inner loop is contiguous.
     if (op == EQ_RSUM && (dtype == EQ_F32 || dtype == EQ_F64)) {
-#pragma omp parallel for if (par) schedule(static) collapse(2)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
         for (int64_t o = 0; o < outer; o++) {
             for (int64_t blk = 0; blk < (inner + 255) / 256; blk++) {
                 int64_t i0 = blk * 256, i1 = i0 + 256 < inner ? i0 + 256 : inner;
@@ -196,7 +211,7 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
         }
         return;
     }
-#pragma omp parallel for if (par) schedule(static) collapse(2)
+#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++)
             reduce_slice(op, dtype, k, X + (o * k * inner + i) * es, inner, out, o * inner + i);

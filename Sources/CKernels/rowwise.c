@@ -1,77 +1,140 @@
 // Fused row-wise kernels over the last axis: softmax, log-softmax and layer norm.
 #include "iterate.h"
 #include "mathfun.h"
+#include "simd.h"
 #include <math.h>
 
-#define SOFTMAX_ROW(T, ACC, EXPF, LOGF)                                                    \
-    static void softmax_row_##T(int64_t n, const T *x, T *y, int use_log) {                    \
-        T m = x[0];                                                                        \
-        for (int64_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;                           \
-        if (m == (T)-INFINITY) m = 0;                                                      \
-        ACC s = 0;                                                                         \
-        if (use_log) {                                                                         \
-            for (int64_t j = 0; j < n; j++) s += (ACC)EXPF(x[j] - m);                      \
-            /* (x - m) - log s: adding m to log s first would round away low bits. */     \
-            T ls = (T)LOGF(s);                                                             \
-            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;                        \
-        } else {                                                                           \
-            for (int64_t j = 0; j < n; j++) { T e = EXPF(x[j] - m); y[j] = e; s += (ACC)e; } \
-            T inv = (T)(1.0 / s);                                                          \
-            for (int64_t j = 0; j < n; j++) y[j] *= inv;                                   \
-        }                                                                                  \
-    }
+// Lanes for float32 row loops: independent partial results that clang turns into vector
+// registers (two AVX2 registers, or one AVX-512 register). Float reductions are otherwise not
+// vectorized, because reassociating them changes rounding.
+#define EQ_LANES 16
 
-SOFTMAX_ROW(double, double, exp, log)
+/// Largest element of x[0..n) by lanes; NaNs are skipped here and propagate through exp later.
+static inline float row_max_f32(int64_t n, const float *x) {
+    float m[EQ_LANES];
+    for (int l = 0; l < EQ_LANES; l++) m[l] = -INFINITY;
+    int64_t j = 0;
+    for (; j + EQ_LANES <= n; j += EQ_LANES)
+        for (int l = 0; l < EQ_LANES; l++) m[l] = x[j + l] > m[l] ? x[j + l] : m[l];
+    for (; j < n; j++) m[0] = x[j] > m[0] ? x[j] : m[0];
+    float r = m[0];
+    for (int l = 1; l < EQ_LANES; l++) r = m[l] > r ? m[l] : r;
+    return r;
+}
 
-// float32 rows keep 16 independent max and sum lanes: a single accumulator is a serial
-// dependency chain that the compiler may not reorder, which made long rows (a 33k-word
-// vocabulary) run at scalar speed.
-#define LANES 16
+/// Sum of lanes, added in double so the final combination costs no accuracy.
+static inline double lanes_sum(const float *acc) {
+    double s = 0;
+    for (int l = 0; l < EQ_LANES; l++) s += acc[l];
+    return s;
+}
+
+#ifdef EQ_HAVE_AVX2
+// The AVX2 row: the same three passes with the exp kept in registers.
 static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) {
-    float mv[LANES], sv[LANES];
-    for (int l = 0; l < LANES; l++) { mv[l] = -INFINITY; sv[l] = 0; }
-    int64_t body = n - n % LANES;
-    for (int64_t j = 0; j < body; j += LANES)
-        for (int l = 0; l < LANES; l++) mv[l] = x[j + l] > mv[l] ? x[j + l] : mv[l];
-    float m = -INFINITY;
-    for (int l = 0; l < LANES; l++) m = mv[l] > m ? mv[l] : m;
-    for (int64_t j = body; j < n; j++) m = x[j] > m ? x[j] : m;
-    if (m == -INFINITY) m = 0;
-    for (int64_t j = 0; j < body; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            float e = eq_expf(x[j + l] - m);
-            if (!use_log) y[j + l] = e;
-            sv[l] += e;
-        }
-    float s = 0;
-    for (int l = 0; l < LANES; l++) s += sv[l];
-    for (int64_t j = body; j < n; j++) {
-        float e = eq_expf(x[j] - m);
-        if (!use_log) y[j] = e;
-        s += e;
+    int64_t j = 0;
+    __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+    // max_ps returns its second operand when one is NaN, so NaNs are skipped like the scalar loop.
+    for (; j + 16 <= n; j += 16) {
+        m0 = _mm256_max_ps(_mm256_loadu_ps(x + j), m0);
+        m1 = _mm256_max_ps(_mm256_loadu_ps(x + j + 8), m1);
     }
+    float m = eq_hmax8(_mm256_max_ps(m0, m1));
+    for (; j < n; j++) m = x[j] > m ? x[j] : m;
+    if (m == -INFINITY) m = 0;
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    float tail = 0;
     if (use_log) {
-        /* (x - m) - log s: adding m to log s first would round away low bits. */
-        float ls = logf(s);
+        for (j = 0; j + 16 <= n; j += 16) {
+            s0 = _mm256_add_ps(s0, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
+            s1 = _mm256_add_ps(s1, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm)));
+        }
+        for (; j < n; j++) tail += eq_expf(x[j] - m);
+        // (x - m) - log s: adding m to log s first would round away low bits.
+        const float ls = (float)log((double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail);
+        for (j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
+    } else {
+        for (j = 0; j + 16 <= n; j += 16) {
+            __m256 e0 = eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+            __m256 e1 = eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm));
+            _mm256_storeu_ps(y + j, e0);
+            _mm256_storeu_ps(y + j + 8, e1);
+            s0 = _mm256_add_ps(s0, e0);
+            s1 = _mm256_add_ps(s1, e1);
+        }
+        for (; j < n; j++) { float e = eq_expf(x[j] - m); y[j] = e; tail += e; }
+        const float inv = (float)(1.0 / ((double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail));
+        const __m256 vinv = _mm256_set1_ps(inv);
+        for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(y + j), vinv));
+        for (; j < n; j++) y[j] *= inv;
+    }
+}
+#else
+// Portable float32 row: max, exp-and-sum, scale, each a loop over a row in L1.
+static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) {
+    float m = row_max_f32(n, x);
+    if (m == -INFINITY) m = 0;
+    float acc[EQ_LANES] = {0};
+    int64_t j = 0;
+    if (use_log) {
+        for (; j + EQ_LANES <= n; j += EQ_LANES)
+            for (int l = 0; l < EQ_LANES; l++) acc[l] += eq_expf(x[j + l] - m);
+        for (; j < n; j++) acc[0] += eq_expf(x[j] - m);
+        const float ls = (float)log(lanes_sum(acc));  // (x - m) - log s, as above
+        for (j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
+    } else {
+        for (; j + EQ_LANES <= n; j += EQ_LANES)
+            for (int l = 0; l < EQ_LANES; l++) {
+                float e = eq_expf(x[j + l] - m);
+                y[j + l] = e;
+                acc[l] += e;
+            }
+        for (; j < n; j++) { float e = eq_expf(x[j] - m); y[j] = e; acc[0] += e; }
+        const float inv = (float)(1.0 / lanes_sum(acc));
+        for (j = 0; j < n; j++) y[j] *= inv;
+    }
+}
+#endif
+
+static void softmax_row_double(int64_t n, const double *x, double *y, int use_log) {
+    double m = x[0];
+    for (int64_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;
+    if (m == -INFINITY) m = 0;
+    double s = 0;
+    if (use_log) {
+        for (int64_t j = 0; j < n; j++) s += exp(x[j] - m);
+        double ls = log(s);  // (x - m) - log s, as above
         for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
     } else {
-        float inv = 1.0f / s;
+        for (int64_t j = 0; j < n; j++) { double e = exp(x[j] - m); y[j] = e; s += e; }
+        double inv = 1.0 / s;
         for (int64_t j = 0; j < n; j++) y[j] *= inv;
     }
 }
-#undef LANES
+
+// Row jobs for eq_parallel_chunks: the kernel arguments plus a range of rows.
+typedef struct {
+    int dtype, use_log;
+    int64_t n;
+    const void *x, *g;
+    void *y;
+} softmax_job;
+
+static void softmax_rows(int64_t lo, int64_t hi, void *vjob) {
+    const softmax_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            softmax_row_float(j->n, (const float *)j->x + r * j->n, (float *)j->y + r * j->n, j->use_log);
+        else
+            softmax_row_double(j->n, (const double *)j->x + r * j->n, (double *)j->y + r * j->n, j->use_log);
+    }
+}
 
 void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_row_float(n, (const float *)x + r * n, (float *)y + r * n, use_log);
-    } else {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_row_double(n, (const double *)x + r * n, (double *)y + r * n, use_log);
-    }
+    softmax_job job = {dtype, use_log, n, x, 0, y};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_rows, &job);
 }
 
 // softmax: dx = y * (g - sum(g * y)); log-softmax: dx = g - exp(y) * sum(g).
@@ -89,57 +152,97 @@ void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int 
 SOFTMAX_BWD_ROW(float, eq_expf)
 SOFTMAX_BWD_ROW(double, exp)
 
-void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
-                         void *dx, int use_log) {
-    const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_bwd_row_float(n, (const float *)y + r * n, (const float *)g + r * n,
-                                  (float *)dx + r * n, use_log);
-    } else {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            softmax_bwd_row_double(n, (const double *)y + r * n, (const double *)g + r * n,
-                                   (double *)dx + r * n, use_log);
+static void softmax_bwd_rows(int64_t lo, int64_t hi, void *vjob) {
+    const softmax_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            softmax_bwd_row_float(j->n, (const float *)j->x + r * j->n, (const float *)j->g + r * j->n,
+                                  (float *)j->y + r * j->n, j->use_log);
+        else
+            softmax_bwd_row_double(j->n, (const double *)j->x + r * j->n, (const double *)j->g + r * j->n,
+                                   (double *)j->y + r * j->n, j->use_log);
     }
 }
 
-#define LAYERNORM_ROW(T)                                                                    \
-    static void layernorm_row_##T(int64_t n, const T *x, const T *gamma, const T *beta,     \
-                                  double eps, T *y, T *mean_out, T *rstd_out) {             \
-        double s = 0;                                                                       \
-        for (int64_t j = 0; j < n; j++) s += x[j];                                          \
-        const T mean = (T)(s / (double)n);                                                  \
-        double v = 0;                                                                       \
-        for (int64_t j = 0; j < n; j++) { T d = x[j] - mean; v += (double)(d * d); }        \
-        const T rstd = (T)(1.0 / sqrt(v / (double)n + eps));                                \
-        if (gamma && beta) {                                                                \
-            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd * gamma[j] + beta[j]; \
-        } else if (gamma) {                                                                 \
-            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd * gamma[j];         \
-        } else {                                                                            \
-            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd;                    \
-        }                                                                                   \
-        if (mean_out) *mean_out = mean;                                                     \
-        if (rstd_out) *rstd_out = rstd;                                                     \
+void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
+                         void *dx, int use_log) {
+    const int par = rows * n >= eq_parallel_threshold() && rows > 1;
+    softmax_job job = {dtype, use_log, n, y, g, dx};  // x holds the forward output here
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_bwd_rows, &job);
+}
+
+// Two passes over a row that sits in L1 (mean, then the centred sum of squares), so the
+// variance never suffers the cancellation of E[x^2] - E[x]^2.
+static void layernorm_row_float(int64_t n, const float *x, const float *gamma, const float *beta,
+                                double eps, float *y, float *mean_out, float *rstd_out) {
+    float acc[EQ_LANES] = {0};
+    int64_t j = 0;
+    for (; j + EQ_LANES <= n; j += EQ_LANES)
+        for (int l = 0; l < EQ_LANES; l++) acc[l] += x[j + l];
+    for (; j < n; j++) acc[0] += x[j];
+    const float mean = (float)(lanes_sum(acc) / (double)n);
+    for (int l = 0; l < EQ_LANES; l++) acc[l] = 0;
+    for (j = 0; j + EQ_LANES <= n; j += EQ_LANES)
+        for (int l = 0; l < EQ_LANES; l++) { float d = x[j + l] - mean; acc[l] += d * d; }
+    for (; j < n; j++) { float d = x[j] - mean; acc[0] += d * d; }
+    const float rstd = (float)(1.0 / sqrt(lanes_sum(acc) / (double)n + eps));
+    if (gamma && beta) {
+        for (j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd * gamma[j] + beta[j];
+    } else if (gamma) {
+        for (j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd * gamma[j];
+    } else if (beta) {
+        for (j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd + beta[j];
+    } else {
+        for (j = 0; j < n; j++) y[j] = (x[j] - mean) * rstd;
     }
-LAYERNORM_ROW(float)
-LAYERNORM_ROW(double)
+    if (mean_out) *mean_out = mean;
+    if (rstd_out) *rstd_out = rstd;
+}
+
+static void layernorm_row_double(int64_t n, const double *x, const double *gamma,
+                                 const double *beta, double eps, double *y, double *mean_out,
+                                 double *rstd_out) {
+    double s = 0;
+    for (int64_t j = 0; j < n; j++) s += x[j];
+    const double mean = s / (double)n;
+    double v = 0;
+    for (int64_t j = 0; j < n; j++) { double d = x[j] - mean; v += d * d; }
+    const double rstd = 1.0 / sqrt(v / (double)n + eps);
+    for (int64_t j = 0; j < n; j++) {
+        double t = (x[j] - mean) * rstd;
+        if (gamma) t *= gamma[j];
+        if (beta) t += beta[j];
+        y[j] = t;
+    }
+    if (mean_out) *mean_out = mean;
+    if (rstd_out) *rstd_out = rstd;
+}
+
+typedef struct {
+    int dtype;
+    int64_t n;
+    double eps;
+    const void *x, *gamma, *beta;
+    void *y, *mean, *rstd;
+} layernorm_job;
+
+static void layernorm_rows(int64_t lo, int64_t hi, void *vjob) {
+    const layernorm_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        if (j->dtype == EQ_F32)
+            layernorm_row_float(j->n, (const float *)j->x + r * j->n, j->gamma, j->beta, j->eps,
+                                (float *)j->y + r * j->n, j->mean ? (float *)j->mean + r : 0,
+                                j->rstd ? (float *)j->rstd + r : 0);
+        else
+            layernorm_row_double(j->n, (const double *)j->x + r * j->n, j->gamma, j->beta, j->eps,
+                                 (double *)j->y + r * j->n, j->mean ? (double *)j->mean + r : 0,
+                                 j->rstd ? (double *)j->rstd + r : 0);
+    }
+}
 
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    if (dtype == EQ_F32) {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            layernorm_row_float(n, (const float *)x + r * n, gamma, beta, eps, (float *)y + r * n,
-                                mean ? (float *)mean + r : 0, rstd ? (float *)rstd + r : 0);
-    } else {
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t r = 0; r < rows; r++)
-            layernorm_row_double(n, (const double *)x + r * n, gamma, beta, eps,
-                                 (double *)y + r * n, mean ? (double *)mean + r : 0,
-                                 rstd ? (double *)rstd + r : 0);
-    }
+    layernorm_job job = {dtype, n, eps, x, gamma, beta, y, mean, rstd};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, layernorm_rows, &job);
 }

@@ -2,6 +2,7 @@
 #include "ckernels.h"
 #include <omp.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -35,11 +36,18 @@ static _Atomic int64_t live_bytes = 0;
 static _Atomic int64_t live_count = 0;
 static _Atomic int64_t peak_bytes = 0;
 
+// Blocks come from malloc with 64 spare bytes, aligned by hand, with malloc's pointer stored
+// just before the block. posix_memalign instead returns its alignment slack to the heap, so a
+// freed block is slightly smaller than the next request of the same size; when anything was
+// allocated after it (libomp does, in parallel regions) the heap grew by a fresh block on
+// every call, and every large tensor page-faulted all of its memory again.
 void *eq_alloc(size_t bytes) {
-    void *p = NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
-    if (posix_memalign(&p, 64, rounded) != 0) return NULL;
+    char *raw = malloc(rounded + 64);
+    if (!raw) return NULL;
+    void *p = (void *)(((uintptr_t)raw + 64) & ~(uintptr_t)63);
+    ((void **)p)[-1] = raw;
     int64_t now = atomic_fetch_add(&live_bytes, (int64_t)bytes) + (int64_t)bytes;
     atomic_fetch_add(&live_count, 1);
     int64_t peak = atomic_load(&peak_bytes);
@@ -49,7 +57,7 @@ void *eq_alloc(size_t bytes) {
 
 void eq_free(void *p, size_t bytes) {
     if (!p) return;
-    free(p);
+    free(((void **)p)[-1]);
     atomic_fetch_sub(&live_bytes, (int64_t)bytes);
     atomic_fetch_sub(&live_count, 1);
 }

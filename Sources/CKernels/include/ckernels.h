@@ -116,7 +116,7 @@ typedef enum {
 
 /// Reduces a contiguous [outer, k, inner] array over its middle axis into [outer, inner].
 /// ARGMAX/ARGMIN write int64; ANY/ALL read and write bool; the rest keep the dtype
-/// (float32 sums accumulate in double).
+/// (float32 sums accumulate in double, contiguous ones after adding groups of four in float).
 void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
                const void *x, void *out);
 
