@@ -6,6 +6,6 @@ struct Deq: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deq",
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
-        subcommands: [BenchCommand.self]
+        subcommands: [GradcheckCommand.self, BenchCommand.self]
     )
 }

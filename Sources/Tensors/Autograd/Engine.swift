@@ -51,7 +51,11 @@ enum BackwardEngine {
         // Topological order by depth-first search; `needed` prunes nodes that cannot reach a target.
         var order: [Node] = []
         var visited: Set<ObjectIdentifier> = []
+        // Only kept when there are targets: a plain backward needs every node, and skipping the
+        // bookkeeping saves a hash insert and lookups per node.
         var needed: [ObjectIdentifier: Bool] = [:]
+        let needsAll = targets == nil
+        func isNeeded(_ id: ObjectIdentifier) -> Bool { needsAll || needed[id] == true }
         var stack: [(Node, Int)] = rootNodes.map { ($0, 0) }
         for r in rootNodes { visited.insert(ObjectIdentifier(r)) }
         stack.reverse()
@@ -63,14 +67,14 @@ enum BackwardEngine {
                     stack.append((child, 0))
                 }
             } else {
-                var need = targets == nil || targetNodes[ObjectIdentifier(node)] != nil
+                var need = needsAll || targetNodes[ObjectIdentifier(node)] != nil
                 if !need {
                     for case let m? in node.inputs {
                         if targetIDs.contains(ObjectIdentifier(m)) { need = true; break }
                         if let c = m.gradFn, needed[ObjectIdentifier(c)] == true { need = true; break }
                     }
                 }
-                needed[ObjectIdentifier(node)] = need
+                if !needsAll { needed[ObjectIdentifier(node)] = need }
                 order.append(node)
             }
         }
@@ -82,7 +86,7 @@ enum BackwardEngine {
         // `order` is a post-order (inputs before users); walk it backwards.
         for node in order.reversed() {
             let id = ObjectIdentifier(node)
-            guard needed[id] == true, var g = pending.removeValue(forKey: id) else {
+            guard isNeeded(id), var g = pending.removeValue(forKey: id) else {
                 if !retainGraph && targets == nil { node.free() }
                 continue
             }
@@ -106,7 +110,7 @@ enum BackwardEngine {
                 }
                 if let child = m.gradFn {
                     let cid = ObjectIdentifier(child)
-                    if needed[cid] == true || targetNodes[cid] != nil {
+                    if isNeeded(cid) || targetNodes[cid] != nil {
                         pending[cid] = add(pending[cid], c)
                     }
                 } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {

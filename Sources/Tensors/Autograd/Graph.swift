@@ -5,8 +5,9 @@ public final class AutogradMeta {
     var requiresGrad: Bool
     /// Accumulated gradient of a leaf.
     var grad: Tensor?
-    /// The operation that produced this tensor; `nil` for leaves.
-    let gradFn: Node?
+    /// The operation that produced this tensor; `nil` for leaves. Settable only so that
+    /// `Node.deinit` can test it for unique ownership.
+    fileprivate(set) var gradFn: Node?
     /// Hooks on a leaf's gradient (non-leaf hooks live on `gradFn`).
     var hooks: [(Tensor) -> Tensor?] = []
 
@@ -51,6 +52,30 @@ public final class Node {
         backward = nil
         savedOutput = nil
         inputs = []
+    }
+
+    /// Releases the graph above this node without recursion. Left to Swift, dropping the output
+    /// of a long chain (say, 100,000 unrolled iterations never run backward) releases each node
+    /// from inside the previous one's deinit and overflows the stack. Instead, the inputs of
+    /// every node that is about to die (it is held only by a meta that is held only here) are
+    /// moved onto a work list first, so each node dies with nothing left to release recursively.
+    deinit {
+        var work = inputs
+        inputs = []
+        // Closures and saved tensors may hold the same metas; release them while `work` still
+        // holds those, so that their release cannot cascade.
+        backward = nil
+        savedOutput = nil
+        hooks = []
+        while !work.isEmpty {
+            guard var meta = work.removeLast(), isKnownUniquelyReferenced(&meta),
+                  isKnownUniquelyReferenced(&meta.gradFn), let node = meta.gradFn else { continue }
+            work.append(contentsOf: node.inputs)
+            node.inputs = []
+            node.backward = nil
+            node.savedOutput = nil
+            node.hooks = []
+        }
     }
 }
 

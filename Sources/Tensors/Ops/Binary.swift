@@ -16,14 +16,24 @@ extension Tensor {
 
     
     static func binary(_ name: String, _ op: eq_binary_op, _ a0: Tensor, _ b0: Tensor,
+                       savesInputs: Bool = true,
                        vjp: @escaping (_ g: Tensor, _ a: Tensor, _ b: Tensor, _ y: Tensor) -> (Tensor?, Tensor?),
                        saveOutput: Bool = false) -> Tensor {
         let (a, b, shape) = prepare(name, a0, b0)
         let out = Kernels.binary(op, a, b, shape: shape)
         guard GradMode.isEnabled && (a.meta != nil || b.meta != nil) else { return out }
+        let aShape = a.shape, bShape = b.shape
+        guard savesInputs else {
+            // Ops whose VJP ignores the operands keep only their shapes, so a long chain of them
+            // does not keep every intermediate alive until backward.
+            return record(name, out, [a, b], saveOutput: saveOutput) { g, y in
+                let (ga, gb) = vjp(g, .placeholder, .placeholder, y)
+                return [ga?.sum(to: aShape), gb?.sum(to: bShape)]
+            }
+        }
         return record(name, out, [a, b], saveOutput: saveOutput) { g, y in
             let (ga, gb) = vjp(g, a, b, y)
-            return [ga?.sum(to: a.shape), gb?.sum(to: b.shape)]
+            return [ga?.sum(to: aShape), gb?.sum(to: bShape)]
         }
     }
 
@@ -36,11 +46,11 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binary("add", EQ_ADD, a, b) { g, _, _, _ in (g, g) }
+        binary("add", EQ_ADD, a, b, savesInputs: false) { g, _, _, _ in (g, g) }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binary("sub", EQ_SUB, a, b) { g, _, _, _ in (g, -g) }
+        binary("sub", EQ_SUB, a, b, savesInputs: false) { g, _, _, _ in (g, -g) }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {

@@ -44,7 +44,8 @@ extension Tensor {
                 : LAPACKE_dgesv(LAPACK_ROW_MAJOR, Int32(n), Int32(k), ap.assumingMemoryBound(to: Double.self), Int32(n), &pv, p.assumingMemoryBound(to: Double.self), Int32(k))
             try Tensor.lapackCheck(info, "solve", i, "singular")
         }
-        let result = record("solve", x, [a, bm]) { g, y in
+        // The VJP needs X itself: dB = A⁻ᵀ g and dA = -dB Xᵀ.
+        let result = record("solve", x, [a, bm], saveOutput: true) { g, y in
             let gb = try! Tensor.solve(a.transposed(), g)
             return [-(gb.matmul(y.transposed())), gb]
         }
@@ -52,6 +53,7 @@ extension Tensor {
     }
 
     /// Least-squares solution of min ‖A X − B‖ for full-rank A [..., m, n], B [..., m, k].
+    /// Not differentiable: the result never requires gradients.
     public static func leastSquares(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         let vector = b.rank == a.rank - 1
         let bm = vector ? b.unsqueezed(-1) : b
@@ -80,6 +82,7 @@ extension Tensor {
     }
 
     /// The lower-triangular L with A = L Lᵀ for symmetric positive-definite A.
+    /// Not differentiable: the result never requires gradients.
     public func cholesky() throws(TensorError) -> Tensor {
         guard shape.count >= 2, shape[rank - 1] == shape[rank - 2] else {
             throw TensorError("cholesky: A must be square, got shape \(describe(shape))")
@@ -96,6 +99,7 @@ extension Tensor {
     }
 
     /// Reduced QR factorisation A = Q R of A [..., m, n] with m >= n: Q [..., m, n], R [..., n, n].
+    /// Not differentiable: the results never require gradients.
     public func qr() throws(TensorError) -> (q: Tensor, r: Tensor) {
         guard rank >= 2 else { throw TensorError("qr needs a matrix, got shape \(describe(shape))") }
         let m = shape[rank - 2], n = shape[rank - 1]

@@ -6,35 +6,36 @@ extension Tensor {
     /// Runs a unary kernel and records it with `vjp(g, x, y)`.
     
     func unary(_ name: String, _ op: eq_unary_op, _ p0: Double = 0, _ p1: Double = 0,
-               integers: Bool = false, saveOutput: Bool = false,
+               integers: Bool = false, saveOutput: Bool = false, savesInput: Bool = true,
                vjp: @escaping (_ g: Tensor, _ x: Tensor, _ y: Tensor) -> Tensor?) -> Tensor {
         guard dtype.isFloatingPoint || (integers && dtype == .int64) else {
             fail("\(name) is not defined for \(dtype) tensors; convert with .to(.float32) first")
         }
         let out = Kernels.unary(op, self, p0, p1)
         guard GradMode.isEnabled && meta != nil else { return out }
-        let x = self
+        // VJPs that use only g and y do not keep the input alive until backward.
+        let x = savesInput ? self : .placeholder
         return Tensor.record(name, out, [self], saveOutput: saveOutput) { g, y in [vjp(g, x, y)] }
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        x.unary("neg", EQ_NEG, integers: true) { g, _, _ in -g }
+        x.unary("neg", EQ_NEG, integers: true, savesInput: false) { g, _, _ in -g }
     }
 
-    public func exp() -> Tensor { unary("exp", EQ_EXP, saveOutput: true) { g, _, y in g * y } }
+    public func exp() -> Tensor { unary("exp", EQ_EXP, saveOutput: true, savesInput: false) { g, _, y in g * y } }
     public func log() -> Tensor { unary("log", EQ_LOG) { g, x, _ in g / x } }
     public func log1p() -> Tensor { unary("log1p", EQ_LOG1P) { g, x, _ in g / (x + 1) } }
-    public func expm1() -> Tensor { unary("expm1", EQ_EXPM1, saveOutput: true) { g, _, y in g * (y + 1) } }
-    public func sqrt() -> Tensor { unary("sqrt", EQ_SQRT, saveOutput: true) { g, _, y in g / (y * 2) } }
+    public func expm1() -> Tensor { unary("expm1", EQ_EXPM1, saveOutput: true, savesInput: false) { g, _, y in g * (y + 1) } }
+    public func sqrt() -> Tensor { unary("sqrt", EQ_SQRT, saveOutput: true, savesInput: false) { g, _, y in g / (y * 2) } }
     public func rsqrt() -> Tensor {
-        unary("rsqrt", EQ_RSQRT, saveOutput: true) { g, _, y in g * (y * y * y) * -0.5 }
+        unary("rsqrt", EQ_RSQRT, saveOutput: true, savesInput: false) { g, _, y in g * (y * y * y) * -0.5 }
     }
     public func abs() -> Tensor { unary("abs", EQ_ABS, integers: true) { g, x, _ in g * x.sign() } }
     /// -1, 0 or 1 (NaN stays NaN); its gradient is zero.
     public func sign() -> Tensor { unary("sign", EQ_SIGN, integers: true) { _, _, _ in nil } }
     public func square() -> Tensor { unary("square", EQ_SQUARE, integers: true) { g, x, _ in g * x * 2 } }
     public func reciprocal() -> Tensor {
-        unary("reciprocal", EQ_RECIPROCAL, saveOutput: true) { g, _, y in -(g * y * y) }
+        unary("reciprocal", EQ_RECIPROCAL, saveOutput: true, savesInput: false) { g, _, y in -(g * y * y) }
     }
     public func sin() -> Tensor { unary("sin", EQ_SIN) { g, x, _ in g * x.cos() } }
     public func cos() -> Tensor { unary("cos", EQ_COS) { g, x, _ in -(g * x.sin()) } }
@@ -43,11 +44,11 @@ extension Tensor {
     }
 
     public func tanh() -> Tensor {
-        unary("tanh", EQ_TANH, saveOutput: true) { g, _, y in Tensor.tanhBackward(g, y) }
+        unary("tanh", EQ_TANH, saveOutput: true, savesInput: false) { g, _, y in Tensor.tanhBackward(g, y) }
     }
 
     public func sigmoid() -> Tensor {
-        unary("sigmoid", EQ_SIGMOID, saveOutput: true) { g, _, y in Tensor.sigmoidBackward(g, y) }
+        unary("sigmoid", EQ_SIGMOID, saveOutput: true, savesInput: false) { g, _, y in Tensor.sigmoidBackward(g, y) }
     }
 
     public func relu() -> Tensor {
@@ -83,7 +84,7 @@ extension Tensor {
 
     /// x * scale + shift in one pass.
     public func affine(scale: Double, shift: Double = 0) -> Tensor {
-        unary("affine", EQ_AFFINE, scale, shift, integers: true) { g, _, _ in
+        unary("affine", EQ_AFFINE, scale, shift, integers: true, savesInput: false) { g, _, _ in
             scale == 1 ? g : g.affine(scale: scale)
         }
     }
