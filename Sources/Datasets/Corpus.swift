@@ -14,6 +14,13 @@ public struct Corpus: Sendable {
     /// Ids per split name ("train", "valid", "test").
     public var splits: [String: [Int]]
 
+    public init(name: String, tokenization: Tokenization, vocabulary: Vocabulary, splits: [String: [Int]]) {
+        self.name = name
+        self.tokenization = tokenization
+        self.vocabulary = vocabulary
+        self.splits = splits
+    }
+
     /// The split `name` as an int64 tensor [tokens].
     public func tensor(_ name: String) throws(DatasetError) -> Tensor {
         guard let ids = splits[name] else {
@@ -93,10 +100,10 @@ extension Corpus {
             for (split, name) in kind.splitFiles {
                 let file = folder.appendingPathComponent(name)
                 guard fm.fileExists(atPath: file.path) else { continue }
-                guard let data = fm.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
+                guard let data = fm.contents(atPath: file.path), String(data: data, encoding: .utf8) != nil else {
                     throw DatasetError("cannot read \(file.path) as UTF-8 text; re-download it with Data/fetch.sh \(kind.rawValue) DIR")
                 }
-                splits[split] = vocab.add(Tokenizer.words(in: text))
+                splits[split] = vocab.add(Tokenizer.words(in: data))
             }
             guard !splits.isEmpty else {
                 throw DatasetError("no \(kind.rawValue) split files (\(kind.splitFiles.map(\.file).joined(separator: ", "))) in \(folder.path); download them with Data/fetch.sh \(kind.rawValue) DIR")

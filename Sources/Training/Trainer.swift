@@ -126,7 +126,16 @@ public final class Trainer {
             if let bestLoss { m["best_loss"] = "\(bestLoss)" }
             return m
         }
+        func keptMessage() -> String {
+            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
+        }
         func saveLast() throws {
+            // A finite loss can still be followed by an update that overflows; such weights are
+            // never written over the last good checkpoint.
+            guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
+                progress.clearLine()
+                throw TrainingError("the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
+            }
             try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata(), to: lastCheckpointURL)
             lastCheckpointStep = step
         }
@@ -184,8 +193,7 @@ public final class Trainer {
             carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
             guard stepLoss.isFinite else {
                 progress.clearLine()
-                let kept = lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
-                throw TrainingError("the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(kept); lower --lr or --clip and resume")
+                throw TrainingError("the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
             }
             if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
             optimizer.step()
