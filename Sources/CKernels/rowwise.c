@@ -3,17 +3,22 @@
 #include "mathfun.h"
 #include <math.h>
 
+// The max and sum loops are reductions: without fast-math a compiler keeps them in order, one
+// element at a time; `omp simd` lets it use vector lanes (as PyTorch's kernels do).
 #define SOFTMAX_ROW(T, ACC, EXPF, LOGF)                                                    \
     static void softmax_row_##T(int64_t n, const T *x, T *y, int use_log) {                    \
         T m = x[0];                                                                        \
+        _Pragma("omp simd reduction(max : m)")                                             \
         for (int64_t j = 1; j < n; j++) m = x[j] > m ? x[j] : m;                           \
         if (m == (T)-INFINITY) m = 0;                                                      \
         ACC s = 0;                                                                         \
         if (use_log) {                                                                         \
+            _Pragma("omp simd reduction(+ : s)")                                           \
             for (int64_t j = 0; j < n; j++) s += (ACC)EXPF(x[j] - m);                      \
             T lse = m + (T)LOGF(s);                                                        \
             for (int64_t j = 0; j < n; j++) y[j] = x[j] - lse;                             \
         } else {                                                                           \
+            _Pragma("omp simd reduction(+ : s)")                                           \
             for (int64_t j = 0; j < n; j++) { T e = EXPF(x[j] - m); y[j] = e; s += (ACC)e; } \
             T inv = (T)(1.0 / s);                                                          \
             for (int64_t j = 0; j < n; j++) y[j] *= inv;                                   \
@@ -41,9 +46,11 @@ void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int 
     static void softmax_bwd_row_##T(int64_t n, const T *y, const T *g, T *dx, int use_log) {    \
         T s = 0;                                                                            \
         if (use_log) {                                                                          \
+            _Pragma("omp simd reduction(+ : s)")                                            \
             for (int64_t j = 0; j < n; j++) s += g[j];                                      \
             for (int64_t j = 0; j < n; j++) dx[j] = g[j] - EXPF(y[j]) * s;                  \
         } else {                                                                            \
+            _Pragma("omp simd reduction(+ : s)")                                            \
             for (int64_t j = 0; j < n; j++) s += g[j] * y[j];                               \
             for (int64_t j = 0; j < n; j++) dx[j] = y[j] * (g[j] - s);                      \
         }                                                                                   \
