@@ -75,7 +75,11 @@ extension Corpus {
     /// Loads every split present under `directory/<folder>`. Word corpora build one vocabulary over
     /// the splits in the order train, valid, test (as the reference code does, so the ids cover
     /// every split); byte corpora use ids 0…255 and cut one file 90%/5%/5%.
-    public static func load(_ kind: CorpusKind, from directory: URL) throws(DatasetError) -> Corpus {
+    ///
+    /// With `vocabularySplit`, the vocabulary holds only that split's symbols (plus `<unk>`), and
+    /// the other splits map unseen words to `<unk>` — what a vocabulary built from the training data
+    /// gives when the training split is a small one (here: training on valid, testing on test).
+    public static func load(_ kind: CorpusKind, from directory: URL, vocabularySplit: String? = nil) throws(DatasetError) -> Corpus {
         let folder = directory.appendingPathComponent(kind.folder)
         let fm = FileManager.default
         guard fm.fileExists(atPath: folder.path) else {
@@ -95,18 +99,29 @@ extension Corpus {
                           splits: ["train": Array(ids[0..<train]), "valid": Array(ids[train..<(train + valid)]),
                                    "test": Array(ids[(train + valid)...])])
         default:
-            var vocab = Vocabulary()
-            var splits: [String: [Int]] = [:]
+            var texts: [(split: String, words: [String])] = []
             for (split, name) in kind.splitFiles {
                 let file = folder.appendingPathComponent(name)
                 guard fm.fileExists(atPath: file.path) else { continue }
                 guard let data = fm.contents(atPath: file.path), String(data: data, encoding: .utf8) != nil else {
                     throw DatasetError("cannot read \(file.path) as UTF-8 text; re-download it with Data/fetch.sh \(kind.rawValue) DIR")
                 }
-                splits[split] = vocab.add(Tokenizer.words(in: data))
+                texts.append((split, Tokenizer.words(in: data)))
             }
-            guard !splits.isEmpty else {
+            guard !texts.isEmpty else {
                 throw DatasetError("no \(kind.rawValue) split files (\(kind.splitFiles.map(\.file).joined(separator: ", "))) in \(folder.path); download them with Data/fetch.sh \(kind.rawValue) DIR")
+            }
+            var vocab = Vocabulary()
+            var splits: [String: [Int]] = [:]
+            if let vocabularySplit {
+                guard let own = texts.first(where: { $0.split == vocabularySplit }) else {
+                    throw DatasetError("cannot build the vocabulary from the \(vocabularySplit) split: \(folder.path) has only \(texts.map(\.split).joined(separator: ", "))")
+                }
+                splits[vocabularySplit] = vocab.add(own.words)
+                vocab.add(Vocabulary.unknown)
+                for t in texts where t.split != vocabularySplit { splits[t.split] = try vocab.encode(t.words) }
+            } else {
+                for t in texts { splits[t.split] = vocab.add(t.words) }
             }
             return Corpus(name: kind.rawValue, tokenization: .words, vocabulary: vocab, splits: splits)
         }

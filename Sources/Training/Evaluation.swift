@@ -36,7 +36,7 @@ public func evaluateLanguageModel(_ model: any LanguageModel, streams: Tensor, b
         for window in it.fixedWindows() {
             let (logits, next) = model(window.input, state: state)
             let n = window.target.count
-            total += crossEntropy(logits, window.target.flattened(), reduction: .sum).item
+            total += tokenCrossEntropy(logits, window.target.flattened()).item * Double(n)
             count += n
             state = next
             if let maxTokens, count >= maxTokens { break }

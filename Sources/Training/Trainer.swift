@@ -185,7 +185,7 @@ public final class Trainer {
                 let state = c.batchSplit == 1 ? carry : carry.map { $0.narrow(model.stateBatchAxis, start: k * chunk, length: chunk) }
                 let (logits, next) = model(input, state: state)
                 // Each chunk's mean is weighted by its share, so the sum is the batch mean.
-                let loss = crossEntropy(logits, target.flattened()) * (1.0 / Double(c.batchSplit))
+                let loss = tokenCrossEntropy(logits, target.flattened()) * (1.0 / Double(c.batchSplit))
                 try loss.backward()
                 stepLoss += loss.item
                 nextCarry.append(next.map { $0.detached() })
@@ -207,7 +207,8 @@ public final class Trainer {
             board.scalar("train/loss", stepLoss, step: step)
             board.scalar("train/lr", lr, step: step)
             if showsProgress {
-                let eta = elapsed / Double(step - stepsAtStart) * Double(c.maxStep - step)
+                var eta = elapsed / Double(step - stepsAtStart) * Double(c.maxStep - step)
+                if let maxTime = c.maxTime { eta = min(eta, max(0, maxTime - elapsed)) }
                 progress.update(step: step, loss: stepLoss, metric: String(format: "%@ %.2f", metric.rawValue, metric.value(loss: stepLoss)),
                                 tokensPerSecond: tps, eta: eta, lr: lr)
             }

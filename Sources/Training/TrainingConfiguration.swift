@@ -11,6 +11,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var data: String?
     public var trainSplit = "train"
     public var evalSplit: String?
+    /// "all": one vocabulary over every split (the reference code); "train": the training split's
+    /// words only, other words read as `<unk>`.
+    public var vocabFrom = "all"
     public var batchSize = 20
     public var evalBatchSize = 10
     public var batchSplit = 1
@@ -49,6 +52,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "data": "data directory (else EQ_DATA)",
         "train-split": "split to train on (train; valid where only valid/test exist)",
         "eval-split": "split to evaluate on (default valid, or test when training on valid)",
+        "vocab-from": "all (vocabulary over every split, as the reference code) or train (the training split's words; others become <unk>)",
         "batch-size": "parallel streams", "eval-batch-size": "streams when evaluating",
         "batch-split": "gradient-accumulation chunks per batch",
         "bptt": "window length (alias tgt-len)", "tgt-len": "window length (alias of bptt)",
@@ -97,6 +101,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
             case "data": data = value
             case "train-split": trainSplit = value
             case "eval-split": evalSplit = value
+            case "vocab-from":
+                guard ["all", "train"].contains(value) else {
+                    throw ConfigurationError("vocab-from in \(source) must be all or train, got \"\(value)\"")
+                }
+                vocabFrom = value
             case "batch-size": batchSize = try positive()
             case "eval-batch-size": evalBatchSize = try positive()
             case "batch-split": batchSplit = try positive()
@@ -144,7 +153,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
     /// The flat key/values that rebuild this configuration (saved in checkpoints and config.json).
     public var values: [String: String] {
         var v: [String: String] = [
-            "model": model, "dataset": dataset, "train-split": trainSplit, "batch-size": "\(batchSize)",
+            "model": model, "dataset": dataset, "train-split": trainSplit, "vocab-from": vocabFrom, "batch-size": "\(batchSize)",
             "eval-batch-size": "\(evalBatchSize)", "batch-split": "\(batchSplit)", "bptt": "\(bptt)",
             "varlen": "\(variableLength)", "lr": "\(lr)", "clip": "\(clip)", "optim": optim, "momentum": "\(momentum)",
             "weight-decay": "\(weightDecay)", "scheduler": scheduler, "warmup": "\(warmup)", "decay-factor": "\(decayFactor)",

@@ -18,7 +18,8 @@ struct EvalCommand: ParsableCommand {
         let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: checkpoint))
         let lm = try ckpt.makeModel(expectedModel: model)
         let config = ckpt.configuration
-        let corpus = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"])
+        let corpus = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"],
+                                    vocabularySplit: config["vocab-from"] == "train" ? config["train-split"] : nil)
         guard corpus.vocabulary == ckpt.vocabulary else {
             throw TrainingError("the vocabulary of \(corpus.name) in this data directory differs from the one \(checkpoint) was trained with; evaluate with the same data files")
         }

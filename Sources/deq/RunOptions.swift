@@ -13,6 +13,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "wikitext-2, wikitext-103, ptb, ptb-char, enwik8, text8.") var dataset: String?
     @Option(name: .customLong("train-split"), help: "Split to train on (valid where only valid/test exist).") var trainSplit: String?
     @Option(name: .customLong("eval-split"), help: "Split evaluated during training.") var evalSplit: String?
+    @Option(name: .customLong("vocab-from"), help: "all (every split, as the reference code) or train (others read as <unk>).") var vocabFrom: String?
     @Option(name: .customLong("batch-size")) var batchSize: String?
     @Option(name: .customLong("eval-batch-size")) var evalBatchSize: String?
     @Option(name: .customLong("batch-split"), help: "Gradient-accumulation chunks per batch.") var batchSplit: String?
@@ -47,7 +48,7 @@ struct RunOptions: ParsableArguments {
     /// The flags that were given, as configuration keys.
     var given: [String: String] {
         let pairs: [(String, String?)] = [
-            ("model", model), ("data", data), ("dataset", dataset), ("train-split", trainSplit), ("eval-split", evalSplit),
+            ("model", model), ("data", data), ("dataset", dataset), ("train-split", trainSplit), ("eval-split", evalSplit), ("vocab-from", vocabFrom),
             ("batch-size", batchSize), ("eval-batch-size", evalBatchSize), ("batch-split", batchSplit), ("bptt", bptt),
             ("tgt-len", tgtLen), ("varlen", varlen), ("lr", lr), ("clip", clip), ("optim", optim), ("momentum", momentum),
             ("weight-decay", weightDecay), ("scheduler", scheduler), ("warmup", warmup), ("decay-factor", decayFactor),
@@ -102,10 +103,11 @@ enum Presets {
 }
 
 /// Loads the corpus a configuration names and checks its token counts against Data/manifest.json.
-func loadCorpus(dataset: String, data: String?, say: (String) -> Void = { print($0) }) throws -> Corpus {
+func loadCorpus(dataset: String, data: String?, vocabularySplit: String? = nil, say: (String) -> Void = { print($0) }) throws -> Corpus {
     let kind = try CorpusKind(argument: dataset)
     let dir = try DataDirectory.resolve(data)
-    let corpus = try Corpus.load(kind, from: dir)
+    let corpus = try Corpus.load(kind, from: dir, vocabularySplit: vocabularySplit)
+    if let vocabularySplit { say("vocabulary from the \(vocabularySplit) split only (\(corpus.vocabulary.count) symbols); other words read as <unk>") }
     if let url = Manifest.locate() {
         let problems = try Manifest.load(url).mismatches(in: corpus, kind: kind)
         if problems.isEmpty {

@@ -30,11 +30,14 @@ struct TrainCommand: ParsableCommand {
             saved["work-dir"] = c.workDir
             c = try options.configuration(base: saved)
         }
-        let corpus = try loadCorpus(dataset: c.dataset, data: c.data)
+        let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabFrom == "train" ? c.trainSplit : nil)
         let trainer = Trainer(configuration: c, corpus: corpus)
         let result = try trainer.run(resume: resume)
+        let metric = MetricKind(corpus: corpus)
+        if let final = result.evaluations.last, !result.interrupted {
+            print(String(format: "final %@ loss %.4f (%@ %.3f) at step %d", c.resolvedEvalSplit, final.loss, metric.rawValue, metric.value(loss: final.loss), final.step))
+        }
         if let best = result.bestLoss {
-            let metric = MetricKind(corpus: corpus)
             print(String(format: "best %@ loss %.4f (%@ %.3f); checkpoints in %@", c.resolvedEvalSplit, best, metric.rawValue, metric.value(loss: best), c.workDir))
         }
         if result.interrupted { throw ExitCode(130) }

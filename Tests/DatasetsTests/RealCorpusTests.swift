@@ -57,6 +57,16 @@ struct RealCorpusTests {
         #expect(try Corpus.load(.ptbChar, from: SharedData.directory).isCharacterLevel)
     }
 
+    @Test func vocabularyFromOneSplitReadsOtherWordsAsUnk() throws {
+        let all = try Corpus.load(.wikitext2, from: SharedData.directory)
+        let own = try Corpus.load(.wikitext2, from: SharedData.directory, vocabularySplit: "valid")
+        #expect(own.vocabulary.count < all.vocabulary.count)
+        #expect(own.splits["test"]?.count == all.splits["test"]?.count)
+        let unk = try #require(own.vocabulary.id(of: "<unk>"))
+        let unseen = zip(all.splits["test"]!, own.splits["test"]!).filter { own.vocabulary.id(of: all.vocabulary.symbol($0.0)) == nil }
+        #expect(!unseen.isEmpty && unseen.allSatisfy { $0.1 == unk })
+    }
+
     @Test func manifestReportsATruncatedFile() throws {
         var corpus = try Corpus.load(.ptb, from: SharedData.directory)
         corpus.splits["valid"]!.removeLast()

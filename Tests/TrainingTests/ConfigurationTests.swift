@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import NN
+import Tensors
 @testable import Training
 
 @Suite struct ConfigurationTests {
@@ -118,5 +120,22 @@ import Testing
         #expect(svg.contains("<polyline") && svg.contains("train loss (mean of 5)") && svg.contains("test loss"))
         #expect(svg.contains("run &amp; test"))
         #expect(svg.contains(">step</text>"))
+    }
+}
+
+@Suite struct TokenLossTests {
+    @Test func gradcheckInFloat64() throws {
+        let x = Tensor.randn([5, 7], dtype: .float64, generator: RandomGenerator(seed: 4))
+        let t = Tensor([Int64(0), 6, 3, 3, 1], shape: [5])
+        let report = try gradcheck({ xs in tokenCrossEntropy(xs[0], t) }, inputs: [x])
+        #expect(report.passed)
+        let second = try gradgradcheck({ xs in tokenCrossEntropy(xs[0], t) }, inputs: [x])
+        #expect(second.passed)
+    }
+
+    @Test func matchesCrossEntropy() {
+        let x = Tensor.randn([6, 11], generator: RandomGenerator(seed: 5))
+        let t = Tensor([Int64(1), 2, 10, 0, 5, 5], shape: [6])
+        #expect(abs(tokenCrossEntropy(x, t).item - crossEntropy(x, t).item) < 1e-5)
     }
 }
