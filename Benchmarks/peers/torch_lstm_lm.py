@@ -5,7 +5,7 @@ two can be compared on the same machine.
 
 Usage:
   /opt/eqpeers/bin/python Benchmarks/peers/torch_lstm_lm.py --data ../shared/data [--steps 30]
-      [--emsize 200 --nhid 200 --batch-size 20 --bptt 35 --threads 2 --tied]
+      [--emsize 200 --nhid 200 --batch-size 20 --bptt 35 --threads 2 --tied --vocab-from train --optim adam --lr 0.003]
 """
 import argparse
 import math
@@ -16,12 +16,15 @@ import torch
 import torch.nn as nn
 
 
-def tokenize(path, vocab):
+def tokenize(path, vocab, grow=True):
     ids = []
     with open(path, encoding="utf8") as f:
         for line in f:
             for w in line.split() + ["<eos>"]:
-                ids.append(vocab.setdefault(w, len(vocab)))
+                if grow:
+                    ids.append(vocab.setdefault(w, len(vocab)))
+                else:
+                    ids.append(vocab.get(w, vocab["<unk>"]))
     return ids
 
 
@@ -65,6 +68,9 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3, help="steps not timed")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--vocab-from", choices=["all", "train"], default="all",
+                   help="all: vocabulary over valid+test (reference); train: valid only, other words -> <unk>")
+    p.add_argument("--optim", choices=["sgd", "adam"], default="sgd")
     p.add_argument("--eval", action="store_true", help="evaluate on test after training")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -72,11 +78,13 @@ def main():
     vocab = {}
     root = os.path.join(a.data, a.dataset)
     train = tokenize(os.path.join(root, "valid.txt"), vocab)
-    test = tokenize(os.path.join(root, "test.txt"), vocab)
+    if a.vocab_from == "train":
+        vocab.setdefault("<unk>", len(vocab))
+    test = tokenize(os.path.join(root, "test.txt"), vocab, grow=a.vocab_from == "all")
     data = batchify(train, a.batch_size)
     model = LSTMLM(len(vocab), a.emsize, a.nhid, a.nlayers, a.dropout, a.tied)
     crit = nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=a.lr)
+    opt = torch.optim.SGD(model.parameters(), lr=a.lr) if a.optim == "sgd" else torch.optim.Adam(model.parameters(), lr=a.lr)
     hidden = None
     i = 0
     tokens = 0

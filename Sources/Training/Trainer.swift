@@ -60,6 +60,13 @@ public final class Trainer {
             say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
         }
         _ = try corpus.tensor(c.trainSplit)   // names the available splits when this one is missing
+        let defaults = TrainingConfiguration()
+        let unused = [("mem-len", c.memLen != defaults.memLen), ("f-thres", c.fThres != defaults.fThres),
+                      ("b-thres", c.bThres != defaults.bThres), ("pretrain-steps", c.pretrainSteps != defaults.pretrainSteps)]
+            .filter { $0.1 }.map(\.0)
+        if c.model == "lstm-lm" && !unused.isEmpty {
+            say("note: \(unused.joined(separator: ", ")) set but not used by lstm-lm (they configure Transformer-XL and equilibrium models)")
+        }
         let trainStreams = try batchify(corpus.splits[c.trainSplit] ?? [], batchSize: c.batchSize)
         _ = try corpus.tensor(c.resolvedEvalSplit)
         let evalStreams = try batchify(corpus.splits[c.resolvedEvalSplit] ?? [], batchSize: c.evalBatchSize)
@@ -219,7 +226,7 @@ public final class Trainer {
             }
         }
         if !result.interrupted {
-            let loss = try evaluate(full: true)
+            let loss = try evaluate(full: c.finalEvalFull)
             try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
             try saveLast()
         }

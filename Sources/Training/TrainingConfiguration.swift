@@ -32,6 +32,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public var maxTime: Double?
     public var evalInterval = 200
     public var evalMaxTokens: Int?
+    /// Whether the evaluation at the end of a run reads the whole split (else it keeps the
+    /// `eval-max-tokens` limit of the intermediate ones).
+    public var finalEvalFull = true
     public var logInterval = 20
     public var workDir = "runs/default"
     /// Options of the deep-equilibrium and Transformer-XL models (kept for their configs; the
@@ -64,6 +67,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "decay-factor": "factor of the step and plateau schedules",
         "seed": "random seed", "max-step": "optimizer steps", "max-time": "stop training after this many seconds",
         "eval-interval": "steps between evaluations", "eval-max-tokens": "tokens per intermediate evaluation (all when absent)",
+        "final-eval-full": "evaluate the whole split at the end (true/false)",
         "log-interval": "steps between plain progress lines",
         "work-dir": "run directory (alias run-dir)", "run-dir": "run directory (alias of work-dir)",
         "mem-len": "Transformer-XL memory length", "f-thres": "forward solver iterations",
@@ -128,6 +132,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
             case "max-time": maxTime = try double()
             case "eval-interval": evalInterval = try positive()
             case "eval-max-tokens": evalMaxTokens = try positive()
+            case "final-eval-full":
+                guard let v = Bool(value.lowercased()) else { throw ConfigurationError("final-eval-full in \(source) must be true or false, got \"\(value)\"") }
+                finalEvalFull = v
             case "log-interval": logInterval = try positive()
             case "work-dir", "run-dir": workDir = value
             case "mem-len": memLen = try int()
@@ -157,7 +164,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
             "eval-batch-size": "\(evalBatchSize)", "batch-split": "\(batchSplit)", "bptt": "\(bptt)",
             "varlen": "\(variableLength)", "lr": "\(lr)", "clip": "\(clip)", "optim": optim, "momentum": "\(momentum)",
             "weight-decay": "\(weightDecay)", "scheduler": scheduler, "warmup": "\(warmup)", "decay-factor": "\(decayFactor)",
-            "seed": "\(seed)", "max-step": "\(maxStep)", "eval-interval": "\(evalInterval)", "log-interval": "\(logInterval)",
+            "seed": "\(seed)", "max-step": "\(maxStep)", "eval-interval": "\(evalInterval)", "log-interval": "\(logInterval)", "final-eval-full": "\(finalEvalFull)",
             "work-dir": workDir, "mem-len": "\(memLen)", "f-thres": "\(fThres)", "b-thres": "\(bThres)",
             "pretrain-steps": "\(pretrainSteps)",
         ]

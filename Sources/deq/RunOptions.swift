@@ -34,6 +34,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("eval-interval")) var evalInterval: String?
     @Option(name: .customLong("eval-max-tokens"), help: "Tokens per intermediate evaluation.") var evalMaxTokens: String?
     @Option(name: .customLong("log-interval")) var logInterval: String?
+    @Option(name: .customLong("final-eval-full"), help: "Evaluate the whole split at the end (true/false).") var finalEvalFull: String?
     @Option(name: [.customLong("work-dir"), .customLong("run-dir")], help: "Run directory.") var workDir: String?
     @Option(name: .customLong("mem-len")) var memLen: String?
     @Option(name: .customLong("f-thres")) var fThres: String?
@@ -53,7 +54,7 @@ struct RunOptions: ParsableArguments {
             ("tgt-len", tgtLen), ("varlen", varlen), ("lr", lr), ("clip", clip), ("optim", optim), ("momentum", momentum),
             ("weight-decay", weightDecay), ("scheduler", scheduler), ("warmup", warmup), ("decay-factor", decayFactor),
             ("seed", seed), ("max-step", maxStep), ("max-time", maxTime), ("eval-interval", evalInterval),
-            ("eval-max-tokens", evalMaxTokens), ("log-interval", logInterval), ("work-dir", workDir), ("mem-len", memLen),
+            ("eval-max-tokens", evalMaxTokens), ("log-interval", logInterval), ("final-eval-full", finalEvalFull), ("work-dir", workDir), ("mem-len", memLen),
             ("f-thres", fThres), ("b-thres", bThres), ("pretrain-steps", pretrainSteps), ("emsize", emsize), ("nhid", nhid),
             ("nlayers", nlayers), ("dropout", dropout), ("tied", tied),
         ]
