@@ -24,7 +24,7 @@ PID=$!
 until grep -q "\"step\":$KILL_AFTER_STEP," "$WORK/split/log.jsonl" 2>/dev/null; do sleep 0.2; done
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null || true
-echo "killed at step $(grep -c '"type":"train"' "$WORK/split/log.jsonl") (last checkpoint: step $(grep -o '"step":[0-9]*' "$WORK/split/log.jsonl" | tail -1))"
+echo "killed after step $(grep -c '"type":"train"' "$WORK/split/log.jsonl") was logged"
 "$DEQ" train "${ARGS[@]}" --work-dir "$WORK/split" --resume | grep -E "resumed" || true
 
 python3 - "$WORK/whole/log.jsonl" "$WORK/split/log.jsonl" <<'PY'
