@@ -41,7 +41,9 @@ let package = Package(
         .library(name: "Solvers", targets: ["Solvers"]),
         .library(name: "DEQ", targets: ["DEQ"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -72,7 +74,9 @@ let package = Package(
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors"]),
-        .target(name: "Models", dependencies: ["Tensors", "NN", "DEQ"]),
+        .target(name: "Datasets", dependencies: ["Tensors"]),
+        .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ", "Solvers"]),
+        .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
         .executableTarget(
             name: "deq",
             dependencies: [
@@ -80,7 +84,9 @@ let package = Package(
                 "Solvers",
                 "DEQ",
                 "NN",
+                "Datasets",
                 "Models",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,6 +94,8 @@ let package = Package(
         .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors"]),
     ],
     swiftLanguageModes: [.v5]
 )

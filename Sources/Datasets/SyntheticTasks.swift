@@ -1,0 +1,92 @@
+import Tensors
+
+/// Synthetic long-memory tasks made in code, each drawing a fresh batch from a generator.
+public enum SyntheticTask {
+    /// One batch of a sequence task.
+    public struct Batch {
+        /// Time-major inputs: int64 [T, batch] for token tasks, float [T, batch, features] otherwise.
+        public var input: Tensor
+        /// Targets: int64 [T, batch] (copy memory), int64 [batch] (N-th farthest), float [batch] (adding).
+        public var target: Tensor
+    }
+
+    /// The copy-memory task (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): `length`
+    /// symbols drawn from 1…`alphabet`, `delay` blanks (0), then a delimiter (`alphabet + 1`) and
+    /// `length - 1` more blanks; the target is blanks until the delimiter, then the symbols.
+    /// Sequences are `length + delay + length` long; classes are 0…`alphabet + 1`.
+    public static func copyMemory(batch: Int, length: Int = 10, delay: Int = 100, alphabet: Int = 8,
+                                  generator: RandomGenerator? = nil) -> Batch {
+        precondition(batch > 0 && length > 0 && delay >= 0 && alphabet > 0, "copyMemory needs positive batch, length and alphabet")
+        let total = 2 * length + delay
+        let symbols = Tensor.randint(1, alphabet + 1, [batch, length], generator: generator).toArray(Int64.self)
+        var input = [Int64](repeating: 0, count: total * batch)
+        var target = [Int64](repeating: 0, count: total * batch)
+        for b in 0..<batch {
+            for i in 0..<length {
+                input[i * batch + b] = symbols[b * length + i]
+                target[(length + delay + i) * batch + b] = symbols[b * length + i]
+            }
+            input[(length + delay - 1) * batch + b] = Int64(alphabet + 1)
+        }
+        return Batch(input: Tensor(input, shape: [total, batch]), target: Tensor(target, shape: [total, batch]))
+    }
+
+    /// The adding problem (Hochreiter & Schmidhuber 1997): each step has a value in [0, 1) and a
+    /// marker; exactly two markers are 1, one in each half; the target is the sum of the two
+    /// marked values. Input [length, batch, 2], target [batch].
+    public static func adding(batch: Int, length: Int = 50, dtype: DType = .float32,
+                              generator: RandomGenerator? = nil) -> Batch {
+        precondition(batch > 0 && length >= 2, "the adding problem needs a batch and at least 2 steps")
+        let values = Tensor.rand([length, batch], dtype: .float64, generator: generator).toArray(Double.self)
+        let half = length / 2
+        let first = Tensor.randint(0, half, [batch], generator: generator).toArray(Int64.self)
+        let second = Tensor.randint(half, length, [batch], generator: generator).toArray(Int64.self)
+        var input = [Double](repeating: 0, count: length * batch * 2)
+        var target = [Double](repeating: 0, count: batch)
+        for t in 0..<length {
+            for b in 0..<batch { input[(t * batch + b) * 2] = values[t * batch + b] }
+        }
+        for b in 0..<batch {
+            for t in [Int(first[b]), Int(second[b])] {
+                input[(t * batch + b) * 2 + 1] = 1
+                target[b] += values[t * batch + b]
+            }
+        }
+        return Batch(input: Tensor(input, shape: [length, batch, 2]).to(dtype), target: Tensor(target, shape: [batch]).to(dtype))
+    }
+
+    /// The N-th farthest task (Santoro et al. 2018): `count` random vectors of `dimension`
+    /// entries in [-1, 1); the question names a reference vector r and a rank n, and the answer is
+    /// the label of the vector that is n-th farthest from r (Euclidean distance; n = 1 is the
+    /// farthest). Each time step presents one vector with its one-hot label, the one-hot n and the
+    /// one-hot label of r: input [count, batch, dimension + 3·count], target int64 [batch].
+    public static func nthFarthest(batch: Int, count: Int = 8, dimension: Int = 16, dtype: DType = .float32,
+                                   generator: RandomGenerator? = nil) -> Batch {
+        precondition(batch > 0 && count >= 2 && dimension > 0, "nthFarthest needs a batch, at least 2 vectors and a dimension")
+        let vectors = Tensor.rand([batch, count, dimension], low: -1, high: 1, dtype: .float64, generator: generator).toArray(Double.self)
+        let ranks = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)
+        let refs = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)
+        let features = dimension + 3 * count
+        var input = [Double](repeating: 0, count: count * batch * features)
+        var target = [Int64](repeating: 0, count: batch)
+        for b in 0..<batch {
+            let r = Int(refs[b]), n = Int(ranks[b])
+            func vec(_ i: Int) -> ArraySlice<Double> { vectors[((b * count + i) * dimension)..<((b * count + i + 1) * dimension)] }
+            let ref = Array(vec(r))
+            var distances: [(Double, Int)] = []
+            for i in 0..<count {
+                let d = zip(vec(i), ref).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                distances.append((d, i))
+                let base = (i * batch + b) * features
+                for (k, x) in vec(i).enumerated() { input[base + k] = x }
+                input[base + dimension + i] = 1
+                input[base + dimension + count + n] = 1
+                input[base + dimension + 2 * count + r] = 1
+            }
+            // Farthest first; ties (measure zero) broken by label for determinism.
+            distances.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+            target[b] = Int64(distances[n].1)
+        }
+        return Batch(input: Tensor(input, shape: [count, batch, features]).to(dtype), target: Tensor(target, shape: [batch]))
+    }
+}

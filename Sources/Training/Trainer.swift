@@ -1,0 +1,280 @@
+import Foundation
+import Datasets
+import Models
+import NN
+import Tensors
+
+/// The training loop for language models, in its own `Training` target so the command line, the
+/// tests and later models share one implementation (the `deq` executable only parses flags).
+///
+/// It runs truncated BPTT over batchified streams with a learning-rate schedule, gradient-norm
+/// clipping and gradient accumulation (`batchSplit` chunks along the batch), evaluates every
+/// `evalInterval` steps, keeps the best checkpoint, and writes `last.safetensors` at every
+/// evaluation, at the end and on Ctrl-C. Everything the next step depends on — weights,
+/// optimizer slots, the schedule, the global random generator (dropout), the data position and
+/// the carried recurrent state — is in the checkpoint, so `--resume` continues bit-exactly.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let corpus: Corpus
+    public let workDirectory: URL
+    /// Where messages go (stdout in the CLI, captured in tests).
+    public var say: (String) -> Void
+    /// Progress on stderr (off in tests).
+    public var showsProgress = true
+
+    /// What a finished (or stopped) run reports.
+    public struct Result {
+        public var step: Int
+        /// The training loss of every step run by this call, keyed by step.
+        public var losses: [Int: Double]
+        public var evaluations: [(step: Int, loss: Double)]
+        public var bestLoss: Double?
+        public var interrupted: Bool
+        public var stoppedByTime: Bool
+    }
+
+    public init(configuration: TrainingConfiguration, corpus: Corpus, say: @escaping (String) -> Void = { print($0) }) {
+        self.configuration = configuration
+        self.corpus = corpus
+        self.workDirectory = URL(fileURLWithPath: configuration.workDir, isDirectory: true)
+        self.say = say
+    }
+
+    public var lastCheckpointURL: URL { workDirectory.appendingPathComponent("last.safetensors") }
+    public var bestCheckpointURL: URL { workDirectory.appendingPathComponent("best.safetensors") }
+    public var logURL: URL { workDirectory.appendingPathComponent("log.jsonl") }
+
+    // Mutable run state (saved in checkpoints).
+    private var step = 0
+    private var bestLoss: Double?
+    private var plateauRate: Double = 0
+    private var lastCheckpointStep: Int?
+
+    /// Runs until `maxStep` (or `maxTime`, or Ctrl-C). With `resume`, continues from
+    /// `last.safetensors` in the work directory.
+    public func run(resume: Bool = false) throws -> Result {
+        let c = configuration
+        let metric = MetricKind(corpus: corpus)
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        if c.trainSplit != "train" {
+            say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
+        }
+        _ = try corpus.tensor(c.trainSplit)   // names the available splits when this one is missing
+        let defaults = TrainingConfiguration()
+        let unused = [("mem-len", c.memLen != defaults.memLen), ("f-thres", c.fThres != defaults.fThres),
+                      ("b-thres", c.bThres != defaults.bThres), ("pretrain-steps", c.pretrainSteps != defaults.pretrainSteps)]
+            .filter { $0.1 }.map(\.0)
+        if c.model == "lstm-lm" && !unused.isEmpty {
+            say("note: \(unused.joined(separator: ", ")) set but not used by lstm-lm (they configure Transformer-XL and equilibrium models)")
+        }
+        let trainStreams = try batchify(corpus.splits[c.trainSplit] ?? [], batchSize: c.batchSize)
+        _ = try corpus.tensor(c.resolvedEvalSplit)
+        let evalStreams = try batchify(corpus.splits[c.resolvedEvalSplit] ?? [], batchSize: c.evalBatchSize)
+        var iterator = try BPTTIterator(streams: trainStreams, bptt: c.bptt, variableLength: c.variableLength, seed: c.seed &+ 1)
+
+        RandomGenerator.manualSeed(c.seed)
+        let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: c.modelOptions)
+        let optimizer = makeOptimizer(model)
+        var carry = model.initialState(batch: c.batchSize)
+        step = 0
+        bestLoss = nil
+        plateauRate = c.lr
+
+        if resume {
+            let ckpt = try RunCheckpoint.read(lastCheckpointURL)
+            if ckpt.modelName != c.model {
+                throw CheckpointError("\(ckpt.url.path) holds a \(ckpt.modelName) model, not \(c.model); pass --model \(ckpt.modelName) or start a new run in another --work-dir")
+            }
+            do { try model.load(ckpt.tensors(under: "model")) } catch {
+                throw CheckpointError("\(ckpt.url.path): \(error.message)")
+            }
+            try optimizer.importState(tensors: ckpt.tensors(under: "optimizer"), metadata: ckpt.metadata)
+            let m = ckpt.metadata
+            guard let seed = m["rng_seed"].flatMap(UInt64.init), let offset = m["rng_offset"].flatMap(UInt64.init),
+                  let position = m["data_position"].flatMap(Int.init), let epoch = m["data_epoch"].flatMap(Int.init),
+                  let random = m["data_random"].flatMap(UInt64.init) else {
+                throw CheckpointError("\(ckpt.url.path) lacks the random or data state needed to resume; start a new run")
+            }
+            var rng = RandomGenerator(seed: seed).state
+            rng.offset = offset
+            RandomGenerator.global.state = rng
+            iterator.state = .init(position: position, epoch: epoch, random: random)
+            let saved = ckpt.carry
+            guard saved.count == carry.count else { throw CheckpointError("\(ckpt.url.path) has \(saved.count) carried state tensors, the model needs \(carry.count)") }
+            carry = saved
+            step = ckpt.step
+            bestLoss = m["best_loss"].flatMap(Double.init)
+            plateauRate = m["plateau_lr"].flatMap(Double.init) ?? c.lr
+            lastCheckpointStep = step
+            say("resumed from \(ckpt.url.path) at step \(step)")
+        }
+        let log = try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil)
+        let board = try TensorBoardWriter(directory: workDirectory)
+        try (RunCheckpoint.encode(c.values) + "\n").write(to: workDirectory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams")
+
+        var result = Result(step: step, losses: [:], evaluations: [], bestLoss: bestLoss, interrupted: false, stoppedByTime: false)
+        var progress = ProgressReporter(total: c.maxStep, interval: c.logInterval)
+        let start = Date().timeIntervalSince1970
+        var tokensSeen = 0
+        let stepsAtStart = step
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+
+        func checkpointMetadata() -> [String: String] {
+            var m: [String: String] = [
+                "step": "\(step)", "config": RunCheckpoint.encode(c.values),
+                "vocabulary": corpus.vocabulary.symbols.joined(separator: "\n"), "dataset": corpus.name,
+                "metric": metric.rawValue,
+                "rng_seed": "\(RandomGenerator.global.state.seed)", "rng_offset": "\(RandomGenerator.global.state.offset)",
+                "data_position": "\(iterator.state.position)", "data_epoch": "\(iterator.state.epoch)",
+                "data_random": "\(iterator.state.random)", "plateau_lr": "\(plateauRate)",
+            ]
+            if let bestLoss { m["best_loss"] = "\(bestLoss)" }
+            return m
+        }
+        func keptMessage() -> String {
+            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
+        }
+        func saveLast() throws {
+            // A finite loss can still be followed by an update that overflows; such weights are
+            // never written over the last good checkpoint.
+            guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
+                progress.clearLine()
+                throw TrainingError("the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
+            }
+            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata(), to: lastCheckpointURL)
+            lastCheckpointStep = step
+        }
+        func evaluate(full: Bool) throws -> Double {
+            let (loss, tokens) = try evaluateLanguageModel(model, streams: evalStreams, bptt: c.bptt, maxTokens: full ? nil : c.evalMaxTokens)
+            let value = metric.value(loss: loss)
+            log.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
+            board.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
+            board.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
+            board.flush()
+            result.evaluations.append((step, loss))
+            progress.clearLine()
+            say(String(format: "eval at step %d on %@ (%d tokens): loss %.4f  %@ %.3f", step, c.resolvedEvalSplit, tokens, loss, metric.rawValue, value))
+            return loss
+        }
+
+        while step < c.maxStep {
+            if Interrupt.requested {
+                try saveLast()
+                progress.clearLine()
+                say("interrupted at step \(step); saved \(lastCheckpointURL.path) (continue with --resume)")
+                result.interrupted = true
+                break
+            }
+            if let maxTime = c.maxTime, Date().timeIntervalSince1970 - start >= maxTime {
+                progress.clearLine()
+                say("stopping at step \(step): --max-time \(maxTime) s reached")
+                result.stoppedByTime = true
+                break
+            }
+            guard let window = iterator.next() ?? {
+                // A new pass starts from a fresh state, as the reference loop does at each epoch.
+                carry = model.initialState(batch: c.batchSize)
+                return iterator.next()
+            }() else { throw TrainingError("the training split is too short for one BPTT window") }
+
+            let lr = learningRate(at: step)
+            optimizer.learningRate = lr
+            model.train()
+            optimizer.zeroGrad()
+            let chunk = c.batchSize / c.batchSplit
+            var stepLoss = 0.0
+            var nextCarry: [[Tensor]] = []
+            for k in 0..<c.batchSplit {
+                let input = c.batchSplit == 1 ? window.input : window.input.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let target = c.batchSplit == 1 ? window.target : window.target.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let state = c.batchSplit == 1 ? carry : carry.map { $0.narrow(model.stateBatchAxis, start: k * chunk, length: chunk) }
+                let (logits, next) = model(input, state: state)
+                // Each chunk's mean is weighted by its share, so the sum is the batch mean.
+                let loss = tokenCrossEntropy(logits, target.flattened()) * (1.0 / Double(c.batchSplit))
+                try loss.backward()
+                stepLoss += loss.item
+                nextCarry.append(next.map { $0.detached() })
+            }
+            carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
+            guard stepLoss.isFinite else {
+                progress.clearLine()
+                throw TrainingError("the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
+            }
+            if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
+            optimizer.step()
+            step += 1
+            result.losses[step] = stepLoss
+            tokensSeen += window.input.count
+            let elapsed = Date().timeIntervalSince1970 - start
+            let tps = Double(tokensSeen) / max(elapsed, 1e-9)
+            log.append(["type": "train", "step": step, "loss": stepLoss, metric.rawValue: metric.value(loss: stepLoss), "lr": lr,
+                        "tokens_per_s": tps, "epoch": iterator.epoch])
+            board.scalar("train/loss", stepLoss, step: step)
+            board.scalar("train/lr", lr, step: step)
+            if showsProgress {
+                var eta = elapsed / Double(step - stepsAtStart) * Double(c.maxStep - step)
+                if let maxTime = c.maxTime { eta = min(eta, max(0, maxTime - elapsed)) }
+                progress.update(step: step, loss: stepLoss, metric: String(format: "%@ %.2f", metric.rawValue, metric.value(loss: stepLoss)),
+                                tokensPerSecond: tps, eta: eta, lr: lr)
+            }
+            if step % c.evalInterval == 0 && step < c.maxStep {
+                let loss = try evaluate(full: false)
+                try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+                try saveLast()
+            }
+        }
+        if !result.interrupted {
+            let loss = try evaluate(full: c.finalEvalFull)
+            try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+            try saveLast()
+        }
+        board.flush()
+        result.step = step
+        result.bestLoss = bestLoss
+        return result
+    }
+
+    /// Keeps the best checkpoint and steps the plateau schedule.
+    private func afterEvaluation(loss: Double, model: any LanguageModel, optimizer: Optimizer, carry: [Tensor],
+                                 metadata: () -> [String: String]) throws {
+        if bestLoss.map({ loss < $0 }) ?? true {
+            bestLoss = loss
+            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: metadata(), to: bestCheckpointURL)
+        } else if configuration.scheduler == "plateau" {
+            // The reference word-level script divides the rate by 4 when validation stops improving.
+            plateauRate *= configuration.decayFactor
+            say("no improvement: learning rate now \(plateauRate)")
+        }
+    }
+
+    private func learningRate(at step: Int) -> Double {
+        let c = configuration
+        switch c.scheduler {
+        case "cosine": return CosineWithWarmup(base: c.lr, warmup: c.warmup, total: c.maxStep).learningRate(at: step)
+        case "inv_sqrt": return InverseSquareRoot(base: c.lr, warmup: max(c.warmup, 1)).learningRate(at: step)
+        case "step": return StepDecay(base: c.lr, stepSize: c.evalInterval, gamma: c.decayFactor).learningRate(at: step)
+        case "plateau": return c.warmup > 0 ? LinearWarmup(base: plateauRate, warmup: c.warmup).learningRate(at: step) : plateauRate
+        default: return c.warmup > 0 ? LinearWarmup(base: c.lr, warmup: c.warmup).learningRate(at: step) : c.lr
+        }
+    }
+
+    private func makeOptimizer(_ model: any LanguageModel) -> Optimizer {
+        let c = configuration
+        switch c.optim {
+        case "adam": return Adam(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "adamw": return AdamW(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "radam": return RAdam(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "adagrad": return Adagrad(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        default: return SGD(model, learningRate: c.lr, momentum: c.momentum, weightDecay: c.weightDecay)
+        }
+    }
+}
+
+/// Training had to stop. The message names the step and what was kept.
+public struct TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

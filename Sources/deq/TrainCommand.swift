@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `deq train`: trains a model on a corpus, writing checkpoints, log.jsonl and TensorBoard
+/// events in the run directory.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model (checkpoints, JSON-lines log and TensorBoard events in --work-dir).",
+        discussion: """
+        Settings come from the defaults, then --preset (Configs/<model>-<preset>.json), then --config FILE \
+        (YAML or JSON with the flag names as keys), then the flags. Ctrl-C saves last.safetensors; \
+        --resume continues from it bit-exactly.
+        """
+    )
+
+    @OptionGroup var options: RunOptions
+    @Flag(help: "Continue from last.safetensors in --work-dir (its settings, overridden by the flags given).")
+    var resume = false
+
+    func run() throws {
+        var c = try options.configuration()
+        if resume {
+            let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: c.workDir).appendingPathComponent("last.safetensors"))
+            if let asked = options.given["model"], asked != ckpt.modelName {
+                throw TrainingError("\(ckpt.url.path) holds a \(ckpt.modelName) model, not \(asked); pass --model \(ckpt.modelName) or start a new run in another --work-dir")
+            }
+            var saved = ckpt.configuration
+            saved["work-dir"] = c.workDir
+            c = try options.configuration(base: saved)
+        }
+        let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabFrom == "train" ? c.trainSplit : nil)
+        let trainer = Trainer(configuration: c, corpus: corpus)
+        let result = try trainer.run(resume: resume)
+        let metric = MetricKind(corpus: corpus)
+        if let final = result.evaluations.last, !result.interrupted {
+            print(String(format: "final %@ loss %.4f (%@ %.3f) at step %d", c.resolvedEvalSplit, final.loss, metric.rawValue, metric.value(loss: final.loss), final.step))
+        }
+        if let best = result.bestLoss {
+            print(String(format: "best %@ loss %.4f (%@ %.3f); checkpoints in %@", c.resolvedEvalSplit, best, metric.rawValue, metric.value(loss: best), c.workDir))
+        }
+        if result.interrupted { throw ExitCode(130) }
+    }
+}

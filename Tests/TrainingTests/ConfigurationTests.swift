@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import NN
+import Tensors
+@testable import Training
+
+@Suite struct ConfigurationTests {
+    @Test func flagsOverrideInOrderAndAliasesWork() throws {
+        var c = TrainingConfiguration()
+        try c.apply(["lr": "20", "tgt_len": "70", "emsize": "64", "tied": "true"], source: "a")
+        try c.apply(["lr": "0.5", "run-dir": "/tmp/x"], source: "b")
+        #expect(c.lr == 0.5)
+        #expect(c.bptt == 70)
+        #expect(c.workDir == "/tmp/x")
+        #expect(c.modelOptions == ["emsize": "64", "tied": "true"])
+        var round = TrainingConfiguration()
+        try round.apply(c.values, source: "saved")
+        #expect(round == c)
+    }
+
+    @Test func unknownKeyListsTheValidKeys() {
+        var c = TrainingConfiguration()
+        do {
+            try c.apply(["learning_rate": "1"], source: "run.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("unknown key \"learning_rate\" in run.yaml"))
+            #expect(error.message.contains("valid keys:") && error.message.contains("lr") && error.message.contains("batch-split"))
+        }
+    }
+
+    @Test func badValuesNameTheKey() {
+        var c = TrainingConfiguration()
+        #expect(throws: ConfigurationError("bptt in f must be an integer, got \"long\"")) { try c.apply(["bptt": "long"], source: "f") }
+        #expect(throws: ConfigurationError("batch-size in f must be positive, got 0")) { try c.apply(["batch-size": "0"], source: "f") }
+        #expect(throws: ConfigurationError.self) { try c.apply(["optim": "lion"], source: "f") }
+        do { try c.apply(["batch-size": "20", "batch-split": "3"], source: "f") } catch {
+            #expect(error.message.contains("not divisible by batch-split 3"))
+        }
+    }
+
+    @Test func yamlAndJSONReadTheSameKeys() throws {
+        let yaml = try ConfigFile.parseYAML("# run\nlr: 20\nbptt: 35   # window\ndataset: \"wikitext-2\"\ntied: true\n", source: "x.yaml")
+        let json = try ConfigFile.parseJSON(Data(#"{"lr": 20, "bptt": 35, "dataset": "wikitext-2", "tied": true}"#.utf8), source: "x.json")
+        #expect(yaml == ["lr": "20", "bptt": "35", "dataset": "wikitext-2", "tied": "true"])
+        #expect(json == yaml)
+    }
+
+    @Test func nestedYAMLAndBadJSONAreRejectedClearly() {
+        do { _ = try ConfigFile.parseYAML("model:\n  emsize: 3\n", source: "n.yaml"); Issue.record("expected an error") } catch {
+            #expect(error.message.contains("n.yaml line 1"))
+        }
+        do { _ = try ConfigFile.parseJSON(Data("[1]".utf8), source: "a.json"); Issue.record("expected an error") } catch {
+            #expect(error.message.contains("a.json is not a JSON object"))
+        }
+        do { _ = try ConfigFile.read("/nonexistent/c.yaml"); Issue.record("expected an error") } catch {
+            #expect(error.message.contains("/nonexistent/c.yaml") && error.message.contains("--config"))
+        }
+    }
+
+    @Test func presetsParse() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Configs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
+        #expect(!files.isEmpty)
+        for f in files {
+            var c = TrainingConfiguration()
+            try c.apply(ConfigFile.read(dir.appendingPathComponent(f).path), source: f)
+        }
+    }
+}
+
+@Suite struct TensorBoardTests {
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test func recordFramingHasLengthAndMaskedCRCs() {
+        let payload: [UInt8] = [1, 2, 3]
+        let f = TensorBoardWriter.frame(payload)
+        #expect(f.count == 8 + 4 + 3 + 4)
+        #expect(Array(f[0..<8]) == [3, 0, 0, 0, 0, 0, 0, 0])
+        let crc = CRC32C.masked(payload)
+        #expect(Array(f[15..<19]) == (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) })
+    }
+
+    @Test func scalarEventEncodesTagStepAndValue() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("eq-tb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let w = try TensorBoardWriter(directory: dir, wallTime: 1)
+        w.scalar("train/loss", 0.5, step: 300, wallTime: 2)
+        w.flush()
+        let bytes = [UInt8](try Data(contentsOf: w.url))
+        // Second record's payload: wall_time, step 300 as a varint, summary{value{tag, simple_value}}.
+        let first = Int(bytes[0]) + 16
+        let payload = Array(bytes[(first + 12)...].dropLast(4))
+        #expect(payload[0] == 0x09)
+        #expect(Array(payload[9..<12]) == [0x10, 0xAC, 0x02])
+        #expect(payload[12] == 0x2A)
+        let tag = Array("train/loss".utf8)
+        #expect(payload.count == 12 + 2 + 2 + 2 + tag.count + 5)
+        #expect(Array(payload[18..<(18 + tag.count)]) == tag)
+        #expect(payload[18 + tag.count] == 0x15)
+    }
+}
+
+@Suite struct PlotTests {
+    @Test func ticksAreRoundNumbers() {
+        #expect(CurvePlot.ticks(0, 1000, count: 5) == [0, 200, 400, 600, 800, 1000])
+        #expect(CurvePlot.ticks(4.3, 7.9, count: 4) == [5, 6, 7])
+    }
+
+    @Test func logBecomesAnSVGWithAxesAndLegend() {
+        var entries: [[String: Any]] = (1...40).map { ["type": "train", "step": $0, "loss": 7.0 - Double($0) * 0.05] }
+        entries.append(["type": "eval", "step": 20, "split": "test", "loss": 6.5])
+        entries.append(["type": "eval", "step": 40, "split": "test", "loss": 6.1])
+        let svg = CurvePlot.fromLog(entries, smoothing: 5, title: "run & test").render()
+        #expect(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("<polyline") && svg.contains("train loss (mean of 5)") && svg.contains("test loss"))
+        #expect(svg.contains("run &amp; test"))
+        #expect(svg.contains(">step</text>"))
+    }
+}
+
+@Suite struct TokenLossTests {
+    @Test func gradcheckInFloat64() throws {
+        let x = Tensor.randn([5, 7], dtype: .float64, generator: RandomGenerator(seed: 4))
+        let t = Tensor([Int64(0), 6, 3, 3, 1], shape: [5])
+        let report = try gradcheck({ xs in tokenCrossEntropy(xs[0], t) }, inputs: [x])
+        #expect(report.passed)
+        let second = try gradgradcheck({ xs in tokenCrossEntropy(xs[0], t) }, inputs: [x])
+        #expect(second.passed)
+    }
+
+    @Test func matchesCrossEntropy() {
+        let x = Tensor.randn([6, 11], generator: RandomGenerator(seed: 5))
+        let t = Tensor([Int64(1), 2, 10, 0, 5, 5], shape: [6])
+        #expect(abs(tokenCrossEntropy(x, t).item - crossEntropy(x, t).item) < 1e-5)
+    }
+}
