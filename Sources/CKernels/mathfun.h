@@ -8,11 +8,15 @@
 #include <math.h>
 #include <string.h>
 
+// Forced inlining: clang's inliner otherwise keeps the larger helpers (erfc, gelu) as calls,
+// and a call inside a loop stops it from being vectorized.
+#define EQ_MATHFUN static inline __attribute__((always_inline))
+
 static inline float eq_bits_to_float(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
 static inline int32_t eq_float_to_bits(float f) { int32_t i; memcpy(&i, &f, 4); return i; }
 
 /// exp(x), about 1 ulp; gradual underflow into denormals, +inf above 88.72.
-static inline float eq_expf(float x) {
+EQ_MATHFUN float eq_expf(float x) {
     const float hi = 88.72283935546875f, lo = -103.972084045410f;
     float xc = fminf(fmaxf(x, lo), hi);
     float fx = floorf(xc * 1.44269504088896341f + 0.5f);
@@ -37,7 +41,7 @@ static inline float eq_expf(float x) {
 }
 
 /// Natural log, about 1 ulp; log(0) = -inf, log(x < 0) = NaN, denormal inputs handled.
-static inline float eq_logf(float x) {
+EQ_MATHFUN float eq_logf(float x) {
     int denormal = x < 1.17549435e-38f;
     float xs = denormal ? x * 8388608.0f : x;  // 2^23
     int32_t bits = eq_float_to_bits(xs);
@@ -123,8 +127,13 @@ static inline float eq_softplusf(float x) {
     return x != x ? x : r;
 }
 
-/// erfc(z) for z >= 0 with fractional error below 1.2e-7 (Chebyshev fit of Numerical Recipes).
-static inline float eq_erfc_pos(float z) {
+/// erfc(z) for z >= 0 with fractional error below 1.2e-7 (Chebyshev fit of Numerical Recipes),
+/// given z^2 as an exact-ish sum sq_hi + sq_lo (sq_hi exact). Keeping the Gaussian exponent split
+/// matters in the tail: rounding z^2 ~ 80 or adding the fit's correction to it would cost
+/// ~1e-5 relative error, so exp(-sq_hi) and exp(p - sq_lo) are taken separately.
+/// Returns scale * erfc(z); the Gaussian factor is applied last so that, when the result is
+/// denormal, it is rounded once (a denormal rounded first and then scaled up loses bits).
+EQ_MATHFUN float eq_erfc_core(float z, float sq_hi, float sq_lo, float scale) {
     float t = 1.0f / (1.0f + 0.5f * z);
     float p = 0.17087277f;
     p = p * t - 0.82215223f;
@@ -136,12 +145,23 @@ static inline float eq_erfc_pos(float z) {
     p = p * t + 0.37409196f;
     p = p * t + 1.00002368f;
     p = p * t - 1.26551223f;
-    // exp(-z^2) split as exp(-zh^2) * exp(-(z - zh)(z + zh)) keeps z^2's rounding out.
-    float zh = eq_bits_to_float(eq_float_to_bits(z) & (int32_t)0xfffff000);
-    return t * eq_expf(-zh * zh + p) * eq_expf(-(z - zh) * (z + zh));
+    return (scale * t * eq_expf(p - sq_lo)) * eq_expf(-sq_hi);
 }
 
-static inline float eq_erff(float x) {
+/// The top 12 significant bits of a non-negative float, so that its square is exact.
+EQ_MATHFUN float eq_high_half(float a) {
+    return eq_bits_to_float(eq_float_to_bits(a) & (int32_t)0xfffff000);
+}
+
+/// erfc(z) for z >= 0. z is capped at 20 (erfc is 0 in float beyond ~10.1) so that z = inf
+/// does not produce inf - inf.
+EQ_MATHFUN float eq_erfc_pos(float z) {
+    z = fminf(z, 20.0f);
+    float zh = eq_high_half(z);
+    return eq_erfc_core(z, zh * zh, (z - zh) * (z + zh), 1.0f);
+}
+
+EQ_MATHFUN float eq_erff(float x) {
     float ax = fabsf(x);
     // Near zero erf(x) ~ 2x/sqrt(pi) (1 - x^2/3 + x^4/10 - x^6/42): avoids 1 - erfc cancellation.
     float z = x * x;
@@ -151,26 +171,42 @@ static inline float eq_erff(float x) {
     return x != x ? x : r;
 }
 
+/// scale * erfc(|x| / sqrt 2) for |x| <= 40. The exponent x^2 / 2 is split from x itself (not
+/// from the rounded x / sqrt 2, whose error would be squared into it).
+EQ_MATHFUN float eq_phi_tail(float ax, float scale) {
+    float xh = eq_high_half(ax);
+    return eq_erfc_core(ax * 0.70710678118654752f, 0.5f * (xh * xh), 0.5f * ((ax - xh) * (ax + xh)), scale);
+}
+
 /// Normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, accurate in the lower tail.
-static inline float eq_phif(float x) {
-    float z = fabsf(x) * 0.70710678118654752f;
-    float half = 0.5f * eq_erfc_pos(z);
+EQ_MATHFUN float eq_phif(float x) {
+    float half = eq_phi_tail(fminf(fabsf(x), 40.0f), 0.5f);
     return x < 0.0f ? half : 1.0f - half;
 }
 
-/// gelu(x) = x Phi(x) (the exact, erf form PyTorch uses by default).
-static inline float eq_geluf(float x) { return x * eq_phif(x); }
+/// gelu(x) = x Phi(x) (the exact, erf form PyTorch uses by default). With h = x erfc(|x|/sqrt 2) / 2,
+/// gelu is h below zero and x - h above. x is clamped to +-40 inside h (where the tail is 0)
+/// so that +-inf give inf and the limit 0 rather than inf * 0.
+EQ_MATHFUN float eq_geluf(float x) {
+    float xc = fminf(fmaxf(x, -40.0f), 40.0f);
+    float h = eq_phi_tail(fabsf(xc), 0.5f * xc);
+    return x < 0.0f ? h : x - h;
+}
 
 /// d/dx [x Phi(x)] = Phi(x) + x phi(x).
-static inline float eq_gelu_gradf(float x) {
-    float pdf = 0.3989422804014327f * eq_expf(-0.5f * x * x);
-    return eq_phif(x) + x * pdf;
+/// x is clamped to +-40 in the x phi(x) term (where it is 0) so that +-inf give 1 and 0, not NaN.
+EQ_MATHFUN float eq_gelu_gradf(float x) {
+    float xc = fminf(fmaxf(x, -40.0f), 40.0f);
+    float pdf = 0.3989422804014327f * eq_expf(-0.5f * xc * xc);
+    return eq_phif(x) + xc * pdf;
 }
 
 static inline double eq_phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
-static inline double eq_gelu(double x) { return x * eq_phi(x); }
+// At -inf the limit 0, as in the float32 version (x * Phi(x) would be -inf * 0).
+static inline double eq_gelu(double x) { return x == -INFINITY ? -0.0 : x * eq_phi(x); }
 static inline double eq_gelu_grad(double x) {
-    return eq_phi(x) + x * 0.39894228040143267794 * exp(-0.5 * x * x);
+    double xc = fmin(fmax(x, -60.0), 60.0);
+    return eq_phi(x) + xc * 0.39894228040143267794 * exp(-0.5 * xc * xc);
 }
 static inline double eq_sigmoid(double x) {
     double e = exp(-fabs(x));

@@ -96,6 +96,17 @@ static inline void reduce_one_bool(int op, int64_t k, const uint8_t *x, int64_t 
         int64_t c = 0;
         for (int64_t j = 0; j < k; j++) c += x[j * s] != 0;
         ((int64_t *)out)[oi] = c;
+    } else if (op == EQ_RPROD) {
+        uint8_t p = 1;
+        for (int64_t j = 0; j < k; j++) if (!x[j * s]) { p = 0; break; }
+        ((uint8_t *)out)[oi] = p;
+    } else if (op == EQ_RMAX || op == EQ_RMIN || op == EQ_RARGMAX || op == EQ_RARGMIN) {
+        // The extreme of 0/1 values is the first element equal to 1 (max) or 0 (min), else element 0.
+        const uint8_t want = op == EQ_RMAX || op == EQ_RARGMAX;
+        int64_t bi = 0;
+        for (int64_t j = 0; j < k; j++) if ((x[j * s] != 0) == want) { bi = j; break; }
+        if (op == EQ_RMAX || op == EQ_RMIN) ((uint8_t *)out)[oi] = x[bi * s] != 0;
+        else ((int64_t *)out)[oi] = bi;
     }
 }
 

@@ -11,8 +11,9 @@
         ACC s = 0;                                                                         \
         if (use_log) {                                                                         \
             for (int64_t j = 0; j < n; j++) s += (ACC)EXPF(x[j] - m);                      \
-            T lse = m + (T)LOGF(s);                                                        \
-            for (int64_t j = 0; j < n; j++) y[j] = x[j] - lse;                             \
+            /* (x - m) - log s: adding m to log s first would round away low bits. */     \
+            T ls = (T)LOGF(s);                                                             \
+            for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;                        \
         } else {                                                                           \
             for (int64_t j = 0; j < n; j++) { T e = EXPF(x[j] - m); y[j] = e; s += (ACC)e; } \
             T inv = (T)(1.0 / s);                                                          \
@@ -20,8 +21,45 @@
         }                                                                                  \
     }
 
-SOFTMAX_ROW(float, float, eq_expf, log)
 SOFTMAX_ROW(double, double, exp, log)
+
+// float32 rows keep 16 independent max and sum lanes: a single accumulator is a serial
+// dependency chain that the compiler may not reorder, which made long rows (a 33k-word
+// vocabulary) run at scalar speed.
+#define LANES 16
+static void softmax_row_float(int64_t n, const float *x, float *y, int use_log) {
+    float mv[LANES], sv[LANES];
+    for (int l = 0; l < LANES; l++) { mv[l] = -INFINITY; sv[l] = 0; }
+    int64_t body = n - n % LANES;
+    for (int64_t j = 0; j < body; j += LANES)
+        for (int l = 0; l < LANES; l++) mv[l] = x[j + l] > mv[l] ? x[j + l] : mv[l];
+    float m = -INFINITY;
+    for (int l = 0; l < LANES; l++) m = mv[l] > m ? mv[l] : m;
+    for (int64_t j = body; j < n; j++) m = x[j] > m ? x[j] : m;
+    if (m == -INFINITY) m = 0;
+    for (int64_t j = 0; j < body; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            float e = eq_expf(x[j + l] - m);
+            if (!use_log) y[j + l] = e;
+            sv[l] += e;
+        }
+    float s = 0;
+    for (int l = 0; l < LANES; l++) s += sv[l];
+    for (int64_t j = body; j < n; j++) {
+        float e = eq_expf(x[j] - m);
+        if (!use_log) y[j] = e;
+        s += e;
+    }
+    if (use_log) {
+        /* (x - m) - log s: adding m to log s first would round away low bits. */
+        float ls = logf(s);
+        for (int64_t j = 0; j < n; j++) y[j] = (x[j] - m) - ls;
+    } else {
+        float inv = 1.0f / s;
+        for (int64_t j = 0; j < n; j++) y[j] *= inv;
+    }
+}
+#undef LANES
 
 void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;

@@ -27,9 +27,13 @@ public final class MultiHeadAttention: Module {
     public var positionBias: Tensor?
     public let encoding: SinusoidalPositionalEncoding?
     public let attentionDropout: Dropout
+    /// All-attention's persistent memory (Sukhbaatar et al., 2019): learned keys and values
+    /// [heads, N, d/heads] that every query sees, with no position and no mask.
+    public var persistentKeys: Tensor?
+    public var persistentValues: Tensor?
 
     public init(_ modelSize: Int, heads: Int, causal: Bool = false, relative: Bool = false,
-                dropout: Double = 0, dtype: DType = .float32) {
+                persistentVectors: Int = 0, dropout: Double = 0, dtype: DType = .float32) {
         guard heads > 0, modelSize % heads == 0 else {
             fail("MultiHeadAttention: modelSize \(modelSize) must be a multiple of heads \(heads)")
         }
@@ -49,6 +53,11 @@ public final class MultiHeadAttention: Module {
             positionProjection = nil
             encoding = nil
         }
+        if persistentVectors > 0 {
+            let dh = modelSize / heads
+            persistentKeys = Initializer.normal(std: 1 / Double(dh).squareRoot()).make([heads, persistentVectors, dh], dtype: dtype)
+            persistentValues = Initializer.normal(std: 1 / Double(persistentVectors).squareRoot()).make([heads, persistentVectors, dh], dtype: dtype)
+        }
     }
 
     public func visit(_ v: inout ModuleVisitor) {
@@ -58,6 +67,8 @@ public final class MultiHeadAttention: Module {
         v.parameter("r_w_bias", &contentBias)
         v.parameter("r_r_bias", &positionBias)
         if let encoding { v.child("pos_emb", encoding) }
+        v.parameter("persistent_key", &persistentKeys)
+        v.parameter("persistent_value", &persistentValues)
         v.child("dropout", attentionDropout)
     }
 
@@ -102,9 +113,17 @@ public final class MultiHeadAttention: Module {
         if causal {
             scores = scores.maskedFill(MultiHeadAttention.causalMask(queries: t, memory: m), -1e30)
         }
-        let probs = attentionDropout(scores.softmax(axis: -1))
-        let context = probs.matmul(values).permuted(0, 2, 1, 3).reshaped([b, t, modelSize])
-        return out(context)
+        var context: Tensor
+        if let pk = persistentKeys, let pv = persistentValues {
+            // One softmax over the sequence's keys and the persistent ones together.
+            let n = pk.shape[1]
+            let persistentScores = q.matmul(pk.transposed(-1, -2).unsqueezed(0)) * scale   // [B, H, T, N]
+            let probs = attentionDropout(Tensor.concat([scores, persistentScores], axis: -1).softmax(axis: -1))
+            context = probs.sliced(-1, 0, k).matmul(values) + probs.sliced(-1, k, k + n).matmul(pv.unsqueezed(0))
+        } else {
+            context = attentionDropout(scores.softmax(axis: -1)).matmul(values)
+        }
+        return out(context.permuted(0, 2, 1, 3).reshaped([b, t, modelSize]))
     }
 
     /// True where query i (at key position m + i) must not see key j: j > m + i.

@@ -31,8 +31,7 @@ public final class Linear: Layer {
         // Flattening leading axes makes one GEMM with the transposed weight read in place.
         let lead = Array(x.shape.dropLast())
         let flat = x.rank == 2 ? x : x.reshaped([-1, inputSize])
-        var y = flat.matmul(weight.T)
-        if let bias { y = y + bias }
+        let y = linear(flat, weight, bias)
         return x.rank == 2 ? y : y.reshaped(lead + [outputSize])
     }
 }
@@ -45,4 +44,40 @@ func freshCopy(_ t: Tensor) -> Tensor {
     let out = Tensor.zeros(t.shape, dtype: t.dtype)
     out.assign(t)
     return out
+}
+
+/// x Wᵀ + b for x [N, in], W [out, in], with a hand-written VJP whose weight gradient gᵀx comes out
+/// contiguous in W's layout (the generic matmul VJP would give a transposed view, which costs a
+/// copy in every optimizer step and gradient-norm pass).
+func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+    let inputs = b.map { [x, w, $0] } ?? [x, w]
+    return Tensor.custom("linear", inputs: inputs, forward: { t in
+        let y = t[0].matmul(t[1].T)
+        guard t.count == 3 else { return y }
+        // The GEMM's output is fresh and unshared here (nothing records), so the bias goes in
+        // place instead of into another output-sized buffer.
+        if y.isContiguous && y.dtype == t[2].dtype { addRowInPlace(y, t[2]); return y }
+        return y + t[2]
+    }, backward: { g, _ in
+        var grads: [Tensor?] = [x.requiresGrad ? g.matmul(w) : nil,
+                                w.requiresGrad ? g.T.matmul(x) : nil]
+        if let b { grads.append(b.requiresGrad ? g.sum(axis: 0) : nil) }
+        return grads
+    })
+}
+
+/// y[i, :] += b for a fresh contiguous [N, M] tensor y and a vector b of length M.
+func addRowInPlace(_ y: Tensor, _ b: Tensor) {
+    let (n, m) = (y.shape[0], y.shape[1])
+    let bias = b.contiguous()
+    func run<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>, _ q: UnsafeMutablePointer<T>) {
+        for i in 0..<n {
+            let row = p + i * m
+            for j in 0..<m { row[j] += q[j] }
+        }
+    }
+    switch y.dtype {
+    case .float32: run(y.baseAddress.assumingMemoryBound(to: Float.self), bias.baseAddress.assumingMemoryBound(to: Float.self))
+    default: run(y.baseAddress.assumingMemoryBound(to: Double.self), bias.baseAddress.assumingMemoryBound(to: Double.self))
+    }
 }

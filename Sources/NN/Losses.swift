@@ -24,15 +24,24 @@ public func crossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? 
     let index = safe.reshaped([n, 1])
     let weight = keep.to(logits.dtype)
     let perExample = Tensor.custom("crossEntropy", inputs: [logits], forward: { xs in
-        let x = xs[0]
-        var l = x.logsumexp(axis: 1) - x.gather(axis: 1, index).reshaped([n]) * (1 - eps)
-        if eps > 0 { l = l - x.mean(axis: 1) * eps }
+        // One fused row kernel gives log-softmax; the loss reads N entries (and row means) of it.
+        let logp = xs[0].logSoftmax(axis: 1)
+        var l = -logp.gather(axis: 1, index).reshaped([n]) * (1 - eps)
+        if eps > 0 { l = l - logp.mean(axis: 1) * eps }
         return l * weight
     }, backward: { g, _ in
-        var d = logits.softmax(axis: 1)
-        d = d.scatterAdd(axis: 1, index, Tensor.full([n, 1], -(1 - eps), dtype: d.dtype))
-        if eps > 0 { d = d - eps / Double(classes) }
-        return [d * (g * weight).reshaped([n, 1])]
+        let scale = g * weight
+        if GradMode.isEnabled {
+            // Building a higher-order graph: stay with differentiable ops.
+            var d = logits.softmax(axis: 1)
+            d = d.scatterAdd(axis: 1, index, Tensor.full([n, 1], -(1 - eps), dtype: d.dtype))
+            if eps > 0 { d = d - eps / Double(classes) }
+            return [d * scale.reshaped([n, 1])]
+        }
+        // softmax − (1−ε)·onehot − ε/C, scaled per row, written in place into the fresh softmax.
+        let d = logits.detached().softmax(axis: 1)
+        scaleRowsInPlace(d, targets: safe, rowScale: scale, onehot: 1 - eps, uniform: eps / Double(classes))
+        return [d]
     })
     return reduce(perExample, reduction, count: kept)
 }
@@ -82,4 +91,28 @@ func checkedTargets(_ targets: Tensor, rows: Int, classes: Int, ignoreIndex: Int
     let safe = Tensor.where(keep, flat, Tensor.zeros([rows], dtype: .int64))
     let kept = Int(keep.to(.int64).sum().item)
     return (safe, keep, kept)
+}
+
+/// d[i, j] ← (d[i, j] − uniform − onehot·[j = tᵢ]) · rowScale[i], in place on a fresh contiguous
+/// [N, C] tensor (one pass instead of the four that separate ops would take).
+func scaleRowsInPlace(_ d: Tensor, targets: Tensor, rowScale: Tensor, onehot: Double, uniform: Double) {
+    let (n, c) = (d.shape[0], d.shape[1])
+    let t = targets.toArray(Int64.self)
+    let s = rowScale.scalars
+    func run<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>) {
+        let u = T(uniform), o = T(onehot)
+        for i in 0..<n {
+            let row = p + i * c, k = T(s[i])
+            if uniform != 0 {
+                for j in 0..<c { row[j] = (row[j] - u) * k }
+            } else {
+                for j in 0..<c { row[j] *= k }
+            }
+            row[Int(t[i])] -= o * k
+        }
+    }
+    switch d.dtype {
+    case .float32: run(d.baseAddress.assumingMemoryBound(to: Float.self))
+    default: run(d.baseAddress.assumingMemoryBound(to: Double.self))
+    }
 }

@@ -216,9 +216,7 @@ public final class Adagrad: Optimizer {
 @discardableResult
 public func clipGradientNorm(_ model: Module, maxNorm: Double) -> Double {
     let params = model.parameters().filter { $0.grad != nil }
-    let total = withoutGradients {
-        params.reduce(0.0) { $0 + $1.grad!.to(.float64).square().sum().item }
-    }.squareRoot()
+    let total = params.reduce(0.0) { $0 + sumOfSquares($1.grad!) }.squareRoot()
     let coef = maxNorm / (total + 1e-6)
     if coef < 1 {
         withoutGradients { for p in params { p.grad = p.grad! * coef } }
@@ -230,4 +228,29 @@ public func clipGradientNorm(_ model: Module, maxNorm: Double) -> Double {
     var r = 1.0
     for _ in 0..<n { r *= x }
     return r
+}
+
+/// Σ x² accumulated in Double, in one pass without temporaries for contiguous float tensors.
+func sumOfSquares(_ t: Tensor) -> Double {
+    guard t.isContiguous, t.dtype.isFloatingPoint else {
+        return withoutGradients { t.detached().to(.float64).square().sum().item }
+    }
+    let n = t.count
+    if t.dtype == .float64 {
+        let p = t.baseAddress.assumingMemoryBound(to: Double.self)
+        var acc = 0.0
+        for i in 0..<n { acc += p[i] * p[i] }
+        return acc
+    }
+    // Float32: partial sums in Float over short blocks (vectorisable), totals in Double.
+    let p = t.baseAddress.assumingMemoryBound(to: Float.self)
+    var total = 0.0, i = 0
+    while i < n {
+        let end = Swift.min(n, i + 4096)
+        var acc: Float = 0
+        for j in i..<end { acc += p[j] * p[j] }
+        total += Double(acc)
+        i = end
+    }
+    return total
 }

@@ -53,8 +53,16 @@ public final class WeightNorm<Inner: Layer>: Layer {
         isCurrent = true
     }
 
+    var innerWeightDType: DType? {
+        var d: DType?
+        inner.walk(parameter: { [name] n, t in if n == name { d = t.dtype } })
+        return d
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        if recomputesEachCall || !isCurrent { reset() }
+        // A dtype conversion of the model replaces g and v, so the derived weight is stale too.
+        let stale = !isCurrent || innerWeightDType != g.dtype
+        if recomputesEachCall || stale { reset() }
         return inner(x)
     }
 }

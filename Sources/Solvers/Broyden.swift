@@ -28,12 +28,14 @@ func runBroyden(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Tens
         var xc = x + p
         var gc = problem.residual(xc)
         if lineSearch {
-            // Backtrack (halving) only the samples whose residual grew or became non-finite.
+            // Backtrack (halving) only the samples whose residual more than doubled or became
+            // non-finite: secant steps may raise the residual for a while, and a strict decrease
+            // test spends evaluations for nothing (measured: 64 instead of 40 on linear-0.9).
             var t = Array(repeating: 1.0, count: problem.batch)
             let (before, _) = rowNorms(g, .l2)
             for _ in 0..<3 {
                 let (after, finite) = rowNorms(gc, .l2)
-                let retry = (0..<problem.batch).filter { active[$0] && (!finite[$0] || after[$0] > before[$0]) }
+                let retry = (0..<problem.batch).filter { active[$0] && (!finite[$0] || after[$0] > 2 * before[$0]) }
                 if retry.isEmpty { break }
                 for b in retry { t[b] *= 0.5 }
                 xc = x + p * sampleColumn(t, dtype: problem.dtype)

@@ -29,7 +29,7 @@ func runNewtonKrylov(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0:
                     ?? v.fullLike(.nan)
             }
         }
-        let p = masked(gmres(jv, rhs: -g, rhsNorm: gnorm, tolerance: target, dimension: dimension, active: active), active)
+        let p = masked(gmres(jv, rhs: masked(-g, active), rhsNorm: gnorm, tolerance: target, dimension: dimension, active: active), active)
         var t = Array(repeating: 1.0, count: batch)
         var xc = x + p
         var gc = problem.residual(xc)
@@ -54,8 +54,17 @@ func runNewtonKrylov(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0:
             eta[b] = Swift.min(Swift.max(e, 1e-10), 0.1)
         }
         previous = now
-        for b in seen.blownUp {
-            tracker.recordFallback(sample: b, iteration: k, reason: "Newton step blew up despite the line search")
+        if !seen.blownUp.isEmpty {
+            var reset = Array(repeating: false, count: batch)
+            for b in seen.blownUp {
+                reset[b] = true
+                eta[b] = 0.1
+                tracker.recordFallback(sample: b, iteration: k,
+                                       reason: "Newton step blew up despite the line search; restarted from the best iterate")
+            }
+            x = select(reset, tracker.bestX, x)
+            g = select(reset, tracker.bestG, g)
+            (previous, _) = rowNorms(g, .l2)
         }
     }
     return k
@@ -67,7 +76,8 @@ func gmres(_ apply: (Tensor) -> Tensor, rhs: Tensor, rhsNorm: [Double], toleranc
            dimension: Int, active: [Bool]) -> Tensor {
     let batch = rhs.shape[0]
     let dtype = rhs.dtype
-    var basis: [Tensor] = [rhs / sampleColumn(rhsNorm.map { $0 > 0 ? $0 : 1 }, dtype: dtype)]
+    // Stopped samples get a zero basis, so the products never move their rows.
+    var basis: [Tensor] = [rhs / sampleColumn(rhsNorm.map { $0 > 0 && $0.isFinite ? $0 : 1 }, dtype: dtype)]
     // Per sample: Hessenberg columns, Givens rotations, rotated right-hand side.
     var hessenberg = Array(repeating: [[Double]](), count: batch)
     var cosines = Array(repeating: [Double](), count: batch)

@@ -37,14 +37,16 @@ public enum JacobianProduct: Sendable, Equatable {
 public enum SolverMethod: Sendable, Equatable {
     /// Damped fixed-point iteration x ← x + β·s(x), where s is the fixed-point step f(x) − x.
     case fixedPoint(damping: Double = 1)
-    /// Anderson acceleration with `window` difference pairs, mixing β and Tikhonov
-    /// regularisation λ (relative to the largest diagonal entry of the normal matrix).
-    case anderson(window: Int = 10, mixing: Double = 1, regularization: Double = 1e-10)
+    /// Anderson acceleration with `window` difference pairs, mixing β and Tikhonov regularisation λ
+    /// (each difference column is penalised relative to its own norm).
+    case anderson(window: Int = 10, mixing: Double = 1, regularization: Double = 1e-6)
     /// Broyden's good method with the inverse Jacobian stored as H₀ + U Vᵀ, one column per
     /// iteration (memory grows with the iteration limit, as in the reference DEQ code).
     case broyden(lineSearch: Bool = true)
-    /// Broyden's good method keeping only the last `memory` rank-one updates.
-    case limitedBroyden(memory: Int = 10, policy: MemoryPolicy = .dropOldest, lineSearch: Bool = true)
+    /// Broyden's good method keeping at most `memory` rank-one updates. Restarting when full is
+    /// the default: dropping the oldest update breaks the secant chain and diverged on the
+    /// ρ = 0.99 linear contraction.
+    case limitedBroyden(memory: Int = 30, policy: MemoryPolicy = .restart, lineSearch: Bool = true)
     /// Inexact Newton with GMRES on Jacobian-vector products.
     case newtonKrylov(krylovDimension: Int = 30, products: JacobianProduct = .finiteDifference)
 

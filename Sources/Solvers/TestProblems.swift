@@ -39,7 +39,7 @@ public enum SolverTestProblems {
         let lambdas = (0..<n).map { i in n == 1 ? rho : rho * (-1 + 2 * Double(i) / Double(n - 1)) }
         let a = (q * Tensor(lambdas, shape: [1, n])).matmul(q.transposed()).to(dtype)
         let b = Tensor.randn([1, n], dtype: .float64, generator: rng).to(dtype)
-        let at = a.transposed()
+        let at = a.transposed().contiguous()   // contiguous, as the NumPy peer holds it
         let name = "linear-\(rho)"
         return SolverTestProblem(name: name, x0: Tensor.zeros([1, n], dtype: dtype),
                                  map: { x in x.matmul(at) + b }, isFixedPoint: true, jacobianGuess: -1,
@@ -53,7 +53,7 @@ public enum SolverTestProblems {
         let u = Tensor.randn([d, d], std: 1 / Double(d).squareRoot(), dtype: .float64, generator: rng).to(dtype)
         let x = Tensor.randn([batch, d], dtype: .float64, generator: rng).to(dtype)
         let injection = x.matmul(u.transposed())
-        let wt = w.transposed()
+        let wt = w.transposed().contiguous()
         return SolverTestProblem(name: "tanh-\(d)", x0: Tensor.zeros([batch, d], dtype: dtype),
                                  map: { z in (z.matmul(wt) + injection).tanh() }, isFixedPoint: true, jacobianGuess: -1,
                                  data: [("W", w), ("U", u), ("x", x)])
@@ -85,7 +85,7 @@ public enum SolverTestProblems {
             }
         }
         let a = Tensor(entries, shape: [n, n]).to(dtype)
-        let at = a.transposed()
+        let at = a.transposed().contiguous()
         return SolverTestProblem(name: "chandrasekhar-h", x0: Tensor.ones([1, n], dtype: dtype),
                                  map: { x in 1 / (1 - x.matmul(at)) }, isFixedPoint: true, jacobianGuess: -1, data: [])
     }

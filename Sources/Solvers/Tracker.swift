@@ -11,7 +11,6 @@ final class Tracker {
     private(set) var bestX: Tensor
     private(set) var bestG: Tensor
     private(set) var bestAbs: [Double]
-    private(set) var bestRel: [Double]
     private(set) var stoppedAt: [Int]
     private(set) var trace: [[Double]] = []
     private(set) var fallbacks: [SolverFallback] = []
@@ -31,7 +30,6 @@ final class Tracker {
         bestX = x0
         bestG = g0
         bestAbs = Array(repeating: .infinity, count: b)
-        bestRel = Array(repeating: .infinity, count: b)
         stoppedAt = Array(repeating: 0, count: b)
         initialAbs = Array(repeating: 0, count: b)
         rootScale = Array(repeating: 1, count: b)
@@ -58,13 +56,9 @@ final class Tracker {
     /// Takes the new iterate of every sample, decides who stops, and remembers the best.
     func observe(iteration k: Int, x: Tensor, g: Tensor) -> Observation {
         let (abs, finite) = rowNorms(g, options.norm)
-        let rel: [Double]
-        if problem.isFixedPoint {
-            let (fx, _) = rowNorms(x + g, options.norm)
-            rel = zip(abs, fx).map { $0 / Swift.max($1, 1e-300) }
-        } else {
-            rel = zip(abs, rootScale).map { $0 / $1 }
-        }
+        // Relative residuals cost extra tensor passes: only computed when they decide stopping
+        // (the result's relative residual is computed once, at the end).
+        let rel = options.toleranceKind == .relative ? relativeResiduals(abs, x: x, g: g) : abs
         var improved = Array(repeating: false, count: problem.batch)
         var blownUp: [Int] = []
         for b in 0..<problem.batch where active[b] {
@@ -75,19 +69,15 @@ final class Tracker {
             if abs[b] < bestAbs[b] {
                 improved[b] = true
                 bestAbs[b] = abs[b]
-                bestRel[b] = rel[b]
             }
             let measured = options.toleranceKind == .absolute ? abs[b] : rel[b]
             if measured <= options.tolerance {
                 stop(b, .converged(iteration: k), at: k)
-            } else if k > 0 && abs[b] > options.divergenceFactor * Swift.max(initialAbs[b], 1e-300) {
+            } else if k > 0 && abs[b] > options.blowUpFactor * bestAbs[b] && !fellBack[b] {
+                blownUp.append(b)   // first blow-up: the method falls back instead of stopping
+            } else if k > 0 && (abs[b] > options.blowUpFactor * bestAbs[b]
+                                || abs[b] > options.divergenceFactor * Swift.max(initialAbs[b], 1e-300)) {
                 stop(b, .diverged(iteration: k), at: k)
-            } else if k > 0 && abs[b] > options.blowUpFactor * bestAbs[b] {
-                if fellBack[b] {
-                    stop(b, .diverged(iteration: k), at: k)
-                } else {
-                    blownUp.append(b)
-                }
             } else if k >= options.maxIterations {
                 stop(b, .limitReached, at: k)
             }
@@ -99,6 +89,15 @@ final class Tracker {
         }
         trace.append(abs)
         return Observation(finite: finite, blownUp: blownUp, norms: abs)
+    }
+
+    /// ‖g‖ / ‖f(x)‖ for a fixed-point problem, ‖g‖ / ‖g(x₀)‖ for a root problem.
+    private func relativeResiduals(_ abs: [Double], x: Tensor, g: Tensor) -> [Double] {
+        if problem.isFixedPoint {
+            let (fx, _) = rowNorms(x + g, options.norm)
+            return zip(abs, fx).map { $0 / Swift.max($1, 1e-300) }
+        }
+        return zip(abs, rootScale).map { $0 / $1 }
     }
 
     /// Records a fallback for sample b; a second blow-up of that sample will end it as diverged.
@@ -121,7 +120,8 @@ final class Tracker {
     /// The result, with timing and memory filled in by the caller.
     func result(iterations: Int, seconds: Double, peakBytes: Int) -> SolverResult {
         SolverResult(solution: problem.unflatten(bestX), iterations: iterations, sampleIterations: stoppedAt,
-                     functionEvaluations: problem.evaluations, absoluteResidual: bestAbs, relativeResidual: bestRel,
+                     functionEvaluations: problem.evaluations, absoluteResidual: bestAbs,
+                     relativeResidual: relativeResiduals(bestAbs, x: bestX, g: bestG),
                      residualTrace: trace, seconds: seconds, peakBytes: peakBytes,
                      sampleStatus: status.map { $0 ?? .limitReached }, fallbacks: fallbacks,
                      inverseJacobian: inverseJacobian)

@@ -25,8 +25,17 @@ struct BenchSolvers: ParsableCommand {
     @Option(name: .long, help: "Only problems whose name contains this text.")
     var problem: String?
 
+    @Option(name: .long, help: "Measure each run this many times and keep the fastest (the machine may be shared).")
+    var repeats: Int = 1
+
+    @Option(name: .long, help: "Only methods whose label contains this text.")
+    var method: String?
+
     @Option(name: .long, help: "Write each problem's defining arrays (raw little-endian float64) to this directory for peer scripts.")
     var export: String?
+
+    @Flag(name: .long, help: "Print each run's residual trace (max over the batch) after its row.")
+    var trace = false
 
     @Flag(name: .long, help: "Also print the limited-memory vs full Broyden peak-memory comparison (limits 30 and 300, tanh-256).")
     var memory = false
@@ -35,30 +44,42 @@ struct BenchSolvers: ParsableCommand {
         var problems = SolverTestProblems.suite()
         if let filter = problem { problems = problems.filter { $0.name.contains(filter) } }
         if let dir = export { try exportProblems(problems, to: dir) }
-        let methods: [SolverMethod] = [
-            .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .broyden(), .limitedBroyden(memory: 10),
-            .limitedBroyden(memory: 30), .newtonKrylov(), .newtonKrylov(products: .autograd),
+        var methods: [SolverMethod] = [
+            .fixedPoint(), .anderson(window: 10), .anderson(window: 30), .anderson(window: 60), .broyden(), .limitedBroyden(memory: 10),
+            .limitedBroyden(memory: 30), .limitedBroyden(memory: 30, policy: .dropOldest), .newtonKrylov(), .newtonKrylov(products: .autograd),
         ]
+        if let filter = method { methods = methods.filter { methodLabel($0).contains(filter) } }
         let options = SolverOptions(tolerance: tolerance, maxIterations: maxIterations, norm: .max)
         if !json {
             print("problem               method              iters  fevals    residual       ms   ms/feval   peak_bytes  status")
         }
         for p in problems {
+            // The bare cost of one evaluation, to separate f from solver overhead.
+            _ = p.map(p.x0)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<20 { _ = p.map(p.x0) }
+            let evalMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 20 / 1e6
+            if !json { print("\(p.name): one bare evaluation of the map at x0 takes \(fmt(evalMs, 4)) ms") }
             var plotSeries: [SVGLinePlot.Series] = []
             for method in methods {
                 // Warm-up run (first-touch allocations, BLAS threads), then the measured run.
                 _ = p.solve(method: method, options: SolverOptions(tolerance: tolerance, maxIterations: 2, norm: .max))
-                let r = p.solve(method: method, options: options)
+                var r = p.solve(method: method, options: options)
+                for _ in 1..<Swift.max(repeats, 1) {
+                    let again = p.solve(method: method, options: options)
+                    if again.seconds < r.seconds { r = again }
+                }
                 let label = methodLabel(method)
                 let ms = r.seconds * 1000
                 if json {
-                    print("{\"problem\":\"\(p.name)\",\"method\":\"\(label)\",\"iterations\":\(r.iterations),\"fevals\":\(r.functionEvaluations),\"residual\":\(r.maxResidual),\"ms\":\(fmt(ms, 3)),\"peak_bytes\":\(r.peakBytes),\"status\":\"\(r.status.label)\",\"fallbacks\":\(r.fallbacks.count)}")
+                    print("{\"problem\":\"\(p.name)\",\"method\":\"\(label)\",\"iterations\":\(r.iterations),\"fevals\":\(r.functionEvaluations),\"residual\":\(r.maxResidual),\"ms\":\(fmt(ms, 3)),\"peak_bytes\":\(r.peakBytes),\"status\":\"\(r.status.label)\",\"fallbacks\":\(r.fallbacks.count),\"eval_ms\":\(fmt(evalMs, 4))}")
                 } else {
                     print(pad(p.name, 22) + pad(label, 18) + lpad("\(r.iterations)", 7) + lpad("\(r.functionEvaluations)", 8)
                           + lpad(String(format: "%.2e", r.maxResidual), 12) + lpad(fmt(ms, 1), 9)
                           + lpad(fmt(ms / Double(Swift.max(r.functionEvaluations, 1)), 4), 11)
                           + lpad("\(r.peakBytes)", 13) + "  " + r.status.label + (r.fallbacks.isEmpty ? "" : " (\(r.fallbacks.count) fallbacks)"))
                 }
+                if trace { print("  trace: " + r.maxResidualTrace.map { String(format: "%.1e", $0) }.joined(separator: " ")) }
                 plotSeries.append(.init(label: label, values: r.maxResidualTrace))
             }
             if let file = plot {
@@ -88,7 +109,7 @@ struct BenchSolvers: ParsableCommand {
     func methodLabel(_ m: SolverMethod) -> String {
         switch m {
         case .anderson(let w, _, _): return "anderson-m\(w)"
-        case .limitedBroyden(let mem, _, _): return "lbroyden-m\(mem)"
+        case .limitedBroyden(let mem, let policy, _): return "lbroyden-m\(mem)" + (policy == .dropOldest ? "-drop" : "")
         default: return m.name
         }
     }
@@ -103,7 +124,7 @@ struct BenchSolvers: ParsableCommand {
             }
             let x0 = p.x0.to(.float64).contiguous().toArray(Double.self)
             try x0.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(p.name)-x0.f64"))
-            let meta = "{\"name\":\"\(p.name)\",\"shape\":\(p.x0.shape),\"fixed_point\":\(p.isFixedPoint),\"jacobian_guess\":\(p.jacobianGuess),\"arrays\":\(p.data.map { "\"\($0.0)\":\($0.1.shape)" })}"
+            let meta = "{\"name\":\"\(p.name)\",\"shape\":\(p.x0.shape),\"fixed_point\":\(p.isFixedPoint),\"jacobian_guess\":\(p.jacobianGuess),\"arrays\":{\(p.data.map { "\"\($0.0)\":\($0.1.shape)" }.joined(separator: ","))}}"
             try meta.write(toFile: "\(dir)/\(p.name).json", atomically: true, encoding: .utf8)
         }
     }

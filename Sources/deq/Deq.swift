@@ -6,6 +6,7 @@ struct Deq: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deq",
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
-        subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self, GradcheckCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
+                      DemoCommand.self, GradcheckCommand.self, BenchCommand.self]
     )
 }

@@ -24,13 +24,23 @@ struct GradcheckCommand: ParsableCommand {
     @Flag(name: .long, help: "List the catalog's cases and exit.")
     var list = false
 
+    @Option(name: .long, help: "Check a whole model end to end in float64 (e.g. deq-toy); 'list' shows them.")
+    var model: String?
+
     func validate() throws {
-        if !ops && op == nil && !list {
-            throw ValidationError("say what to check: --ops for the whole catalog, or --op NAME for one operation (--list shows the names)")
+        if !ops && op == nil && !list && model == nil {
+            throw ValidationError("say what to check: --ops for the whole catalog, --op NAME for one operation (--list shows the names), or --model NAME for a model")
+        }
+        if let model, model != "list", !ModelGradchecks.names.contains(model) {
+            throw ValidationError("unknown model '\(model)' for --model; choose one of: \(ModelGradchecks.names.joined(separator: ", "))")
         }
     }
 
     func run() throws {
+        if let model {
+            try checkModel(model)
+            return
+        }
         if list {
             for c in OpCatalog.all { print(c.name) }
             return
@@ -65,6 +75,19 @@ struct GradcheckCommand: ParsableCommand {
             for f in failures { print(f) }
             throw ExitCode.failure
         }
+    }
+
+    /// Runs one whole-model check (or lists them) and fails the command when it fails.
+    private func checkModel(_ name: String) throws {
+        if name == "list" {
+            for m in ModelGradchecks.all { print("\(m.name)  \(m.summary)") }
+            return
+        }
+        let entry = ModelGradchecks.all.first { $0.name == name }!
+        print("gradcheck --model \(name): \(entry.summary)")
+        let report = try entry.check()
+        print(report)
+        if !entry.passed(report) { throw ExitCode.failure }
     }
 
     private func pad(_ s: String, _ width: Int) -> String {

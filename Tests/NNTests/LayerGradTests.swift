@@ -180,3 +180,51 @@ import Tensors
         #expect(abs(e.value(at: [p, 3 + i]) - cos(Double(p) * w)) < 1e-12)
     } }
 }
+
+@Test func weightNormCanHoldItsWeightBetweenResets() throws {
+    let wn = WeightNorm(Linear(3, 2), recomputesEachCall: false)
+    let x = Tensor.randn([1, 3])
+    let y0 = wn(x)
+    wn.g.assign(wn.g * 2)                       // as an optimizer step would
+    #expect(wn(x).scalars == y0.scalars)        // held (a DEQ solver's iterations see one function)
+    wn.reset()
+    #expect(wn(x).scalars != y0.scalars)
+    wn.convert(to: .float64)
+    #expect(wn(x.to(.float64)).dtype == .float64)
+}
+
+@Test func reZeroStartsAsIdentityAndGradchecks() throws {
+    let block = ReZero(Sequential(Linear(3, 3), Activation.tanh))
+    let x = Tensor.randn([2, 3])
+    #expect(block(x).scalars == x.scalars)
+    block.alpha.assign(Tensor(0.7))
+    let r = try gradcheckModule(block, inputs: [randn64([2, 3])]) { block($0[0]) }
+    #expect(r.passed, "\(r)")
+}
+
+@Test func adaptiveSpanMaskGradchecksAndCutsFarKeys() throws {
+    let span = AdaptiveSpanMask(heads: 2, maxSpan: 8, ramp: 2, initial: 0.3)
+    let d = AdaptiveSpanMask.distances(queries: 3, memory: 4, dtype: .float64)
+    // z·S = 2.4: distance 0..2 → 1, 3 → 0.7, 4 → 0.2, ≥ 5 → 0.
+    let m = span.mask(distances: d).to(.float64)
+    #expect(abs(m.value(at: [0, 2, 6]) - 1) < 1e-6 && abs(m.value(at: [0, 2, 3]) - 0.7) < 1e-6)
+    #expect(abs(m.value(at: [1, 0, 0]) - 0.2) < 1e-6 && m.value(at: [1, 2, 0]) == 0)
+    span.ratio.assign(Tensor([0.3, 0.45], shape: [2, 1, 1]))   // keep the ramp ends off the grid (kinks)
+    let probs = randn64([1, 2, 3, 7]).softmax(axis: -1)
+    let r = try gradcheckModule(span, inputs: [probs]) { span($0[0], distances: d) }
+    #expect(r.passed, "\(r)")
+    span.ratio.assign(Tensor([1.7, -0.2], shape: [2, 1, 1]))
+    span.clampRatios()
+    #expect(span.ratio.scalars == [1, 0])
+}
+
+@Test func allAttentionPersistentMemoryGradchecks() throws {
+    let attn = MultiHeadAttention(4, heads: 2, causal: true, relative: true, persistentVectors: 3)
+    #expect(attn.namedParameters().map(\.name).suffix(2) == ["persistent_key", "persistent_value"])
+    let x = randn64([2, 3, 4]), mem = randn64([2, 1, 4], seed: 3)
+    let r = try gradcheckModule(attn, inputs: [x, mem]) { attn($0[0], memory: $0[1]) }
+    #expect(r.passed, "\(r)")
+    var later = x
+    later.setValue(50, at: [1, 2, 0])
+    #expect(maxAbsDiff(attn(later, memory: mem).sliced(1, 0, 2), attn(x, memory: mem).sliced(1, 0, 2)) < 1e-12)
+}

@@ -56,3 +56,29 @@ import Tensors
     let big = binaryCrossEntropyWithLogits(Tensor([800.0, -800.0]), Tensor([0.0, 1.0]), reduction: .none)
     #expect(big.scalars == [800, 800])
 }
+
+@Test func crossEntropyAndLinearHaveSecondDerivatives() throws {
+    // createGraph takes the differentiable backward paths of the fused ops.
+    let x = randn64([3, 4])
+    let t = Tensor([1, 0, 3] as [Int])
+    let r = try gradgradcheck({ crossEntropy($0[0], t, labelSmoothing: 0.2) }, inputs: [x])
+    #expect(r.passed, "\(r)")
+    let w = randn64([2, 4], seed: 5), b = randn64([2], seed: 6)
+    let r2 = try gradgradcheck({ linear($0[0], $0[1], $0[2]).tanh() }, inputs: [x, w, b])
+    #expect(r2.passed, "\(r2)")
+}
+
+@Test func float32CrossEntropyOnLongRowsMatchesFloat64() throws {
+    // Long rows (not a multiple of the kernel's 16 lanes) with masked entries.
+    let x64 = randn64([3, 1037]) * 4
+    var x32 = x64.to(.float32)
+    x32.setValue(-.infinity, at: [1, 5])
+    var xRef = x64
+    xRef.setValue(-.infinity, at: [1, 5])
+    let t = Tensor([7, 1036, 0] as [Int])
+    #expect(abs(crossEntropy(x32, t).item - crossEntropy(xRef, t).item) < 1e-5)
+    let p32 = x32.softmax(axis: 1), p64 = xRef.softmax(axis: 1)
+    #expect(maxAbsDiff(p32, p64) < 1e-6)
+    #expect(p32.value(at: [1, 5]) == 0)
+    #expect(maxAbsDiff(x32.logSoftmax(axis: 1).sliced(0, 0, 1), xRef.logSoftmax(axis: 1).sliced(0, 0, 1)) < 1e-4)
+}

@@ -97,3 +97,18 @@ final class Stack: Module {
         #expect(error.message.contains("0.weight (checkpoint [5, 3], model [2, 3])"))
     }
 }
+
+@Test func initialisersFollowTheirFans() {
+    let g = RandomGenerator(seed: 1)
+    let w = Initializer.pytorchDefault.make([50, 400], generator: g)
+    #expect(w.requiresGrad && w.abs().max().item <= 1 / 20.0)
+    let x = Initializer.xavierUniform().make([300, 100], dtype: .float64, generator: g)
+    #expect(x.abs().max().item <= (6.0 / 400).squareRoot())
+    let k = Initializer.kaimingNormal().make([200, 300], dtype: .float64, generator: g)
+    #expect(abs(k.standardDeviation().item - (2.0 / 300).squareRoot()) < 0.002)
+    // Conv weights count the kernel in both fans: [out 8, in 4, k 3] → fanIn 12, fanOut 24.
+    let c = Initializer.xavierNormal().make([8, 4, 3], dtype: .float64, generator: g)
+    #expect(c.shape == [8, 4, 3])
+    let n = Initializer.normal(std: 0.02).make([400, 400], dtype: .float64, generator: g)
+    #expect(abs(n.standardDeviation().item - 0.02) < 0.0005)
+}

@@ -10,6 +10,20 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     public var description: String {
         let summarise = count > Tensor.printThreshold
         let values = detached()
+        // Collect the shown values first: the notation and the column width depend on all of them.
+        var shown: [Double] = []
+        func collect(_ t: Tensor) {
+            if t.rank == 0 { shown.append(t.item); return }
+            for i in indices(t.shape[0], summarise) where i >= 0 { collect(t.select(0, i)) }
+        }
+        collect(values)
+        // As NumPy, one notation for the whole tensor: scientific when the shown magnitudes reach
+        // 1e8, go below 1e-4, or span more than three orders of magnitude.
+        let magnitudes = shown.filter { $0.isFinite && $0 != 0 }.map { Swift.abs($0) }
+        let scientific = dtype.isFloatingPoint && magnitudes.max().map { hi in
+            let lo = magnitudes.min()!
+            return hi >= 1e8 || lo < 1e-4 || hi / lo > 1e3
+        } ?? false
         func format(_ v: Double) -> String {
             switch dtype {
             case .bool: return v != 0 ? "true" : "false"
@@ -17,23 +31,14 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
             default:
                 if v.isNaN { return "nan" }
                 if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-                if v == v.rounded() && Swift.abs(v) < 1e8 { return String(Int64(v)) + "." }
-                let m = Swift.abs(v)
-                if m >= 1e-4 && m < 1e8 {
-                    var s = String(format4(v))
-                    while s.hasSuffix("0") { s.removeLast() }
-                    return s
-                }
-                return formatExp(v)
+                if scientific { return formatExp(v) }
+                if v == v.rounded() { return String(Int64(v)) + "." }
+                var s = String(format4(v))
+                while s.hasSuffix("0") { s.removeLast() }
+                return s
             }
         }
-        // Collect the strings first so columns can be aligned to the widest.
-        var cells: [String] = []
-        func collect(_ t: Tensor) {
-            if t.rank == 0 { cells.append(format(t.item)); return }
-            for i in indices(t.shape[0], summarise) where i >= 0 { collect(t.select(0, i)) }
-        }
-        collect(values)
+        let cells = shown.map(format)
         let width = cells.map(\.count).max() ?? 0
         var next = 0
         func render(_ t: Tensor, _ depth: Int) -> String {

@@ -39,7 +39,8 @@ enum ShapeMath {
 
     /// Normalises a possibly negative axis for a tensor of the given rank.
     static func axis(_ axis: Int, rank: Int, op: String) throws(TensorError) -> Int {
-        let a = axis < 0 ? axis + rank : axis
+        // A 0-d tensor accepts axis 0 and -1, as in PyTorch (and as the message below says).
+        let a = axis < 0 ? axis + Swift.max(rank, 1) : axis
         guard a >= 0 && a < Swift.max(rank, 1) else {
             throw TensorError("\(op): axis \(axis) is out of range for a tensor of rank \(rank) (valid: \(-Swift.max(rank, 1)) to \(Swift.max(rank, 1) - 1))")
         }

@@ -30,6 +30,10 @@ public struct Tensor {
 
     
     init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
+        // The C walker has fixed-size per-dimension arrays (EQ_MAX_DIMS); more would overflow them.
+        if shape.count > Int(EQ_MAX_DIMS) {
+            fail("tensors can have at most \(EQ_MAX_DIMS) dimensions, but shape \(describe(shape)) has \(shape.count); merge some with reshaped(_:)")
+        }
         self.storage = storage
         self.shape = shape
         self.strides = strides

@@ -19,7 +19,13 @@ extension Tensor {
                        savesInputs: Bool = true,
                        vjp: @escaping (_ g: Tensor, _ a: Tensor, _ b: Tensor, _ y: Tensor) -> (Tensor?, Tensor?),
                        saveOutput: Bool = false) -> Tensor {
-        let (a, b, shape) = prepare(name, a0, b0)
+        var (a, b, shape) = prepare(name, a0, b0)
+        // The integer and bool kernels only have some ops; the others would leave the output
+        // unwritten. atan2 of integers is a float (as in PyTorch); bool has add/mul/max/min only.
+        if op == EQ_ATAN2 && !a.dtype.isFloatingPoint { a = a.to(.float32); b = b.to(.float32) }
+        if a.dtype == .bool && ![EQ_ADD, EQ_MUL, EQ_MAXIMUM, EQ_MINIMUM].contains(op) {
+            fail("\(name) is not defined for two bool tensors; convert one with .to(.int64) or .to(.float32) first")
+        }
         let out = Kernels.binary(op, a, b, shape: shape)
         guard GradMode.isEnabled && (a.meta != nil || b.meta != nil) else { return out }
         let aShape = a.shape, bShape = b.shape

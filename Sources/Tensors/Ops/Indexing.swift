@@ -40,6 +40,7 @@ extension Tensor {
 
     /// This tensor plus `source` added at `indices` along `axis` (repeated indices accumulate).
     public func indexAdd(axis: Int, _ indices: Tensor, _ source: Tensor) -> Tensor {
+        requireAddable("indexAdd")
         let a = normalizedAxis(axis, "indexAdd")
         let idx = indices.requireIndices("indexAdd")
         var expected = shape
@@ -78,6 +79,7 @@ extension Tensor {
 
     /// This tensor plus `source` added at `index` along `axis` (the inverse of ``gather(axis:_:)``).
     public func scatterAdd(axis: Int, _ index: Tensor, _ source: Tensor) -> Tensor {
+        requireAddable("scatterAdd")
         let a = normalizedAxis(axis, "scatterAdd")
         let idx = index.requireIndices("scatterAdd")
         checkIndexShape("scatterAdd", idx, a)
@@ -95,6 +97,13 @@ extension Tensor {
         }
     }
 
+    /// The add kernels have no bool case (they would silently add nothing).
+    func requireAddable(_ op: String) {
+        guard dtype != .bool else {
+            fail("\(op) is not defined for bool tensors; convert with .to(.int64) first")
+        }
+    }
+
     func checkIndexShape(_ op: String, _ idx: Tensor, _ axis: Int) {
         var ok = idx.rank == rank
         if ok { for d in 0..<rank where d != axis && idx.shape[d] != shape[d] { ok = false } }
@@ -106,9 +115,15 @@ extension Tensor {
     /// One-hot rows: a tensor of int64 class indices becomes shape + [classes].
     public func oneHot(classes: Int, dtype outType: DType = .float32) -> Tensor {
         let idx = requireIndices("oneHot").reshaped([count, 1])
-        let out = Tensor.zeros([count, classes], dtype: outType)
-            .scatterAdd(axis: 1, idx, Tensor.ones([count, 1], dtype: outType))
-        return out.reshaped(shape + [classes])
+        // Checked here so the error names oneHot rather than the scatterAdd it is built on.
+        if let bad = idx.toArray(Int64.self).first(where: { $0 < 0 || $0 >= classes }) {
+            fail("oneHot: class index \(bad) is out of range for \(classes) classes (valid: 0 to \(classes - 1))")
+        }
+        // Bool has no addition, so a bool one-hot is built in int64 and converted.
+        let work: DType = outType == .bool ? .int64 : outType
+        let out = Tensor.zeros([count, classes], dtype: work)
+            .scatterAdd(axis: 1, idx, Tensor.ones([count, 1], dtype: work))
+        return out.reshaped(shape + [classes]).to(outType)
     }
 
     /// Tensors joined along an existing axis.

@@ -5,7 +5,8 @@ extension Tensor {
     /// Sorted, unique, non-negative axes; all axes when `axes` is nil.
     func reductionAxes(_ axes: [Int]?, _ op: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        return Array(Set(axes.map { normalizedAxis($0, op) })).sorted()
+        // On a 0-d tensor axis 0 is valid but names no dimension.
+        return Array(Set(axes.map { normalizedAxis($0, op) })).filter { $0 < rank }.sorted()
     }
 
     /// The shape after reducing `axes` (kept as size 1 when keepDim).
@@ -20,6 +21,8 @@ extension Tensor {
     /// Runs a reduction kernel over `axes`, one contiguous run of axes at a time.
     /// Returns a tensor of the keepDim shape.
     func rawReduce(_ op: eq_reduce_op, _ axes: [Int], outType: DType? = nil) -> Tensor {
+        // A 0-d tensor's axis 0 is accepted but there is nothing to reduce.
+        let axes = axes.filter { $0 < rank }
         var x = self.detached()
         if !x.isContiguous { x = x.contiguousCopy() }
         if axes.isEmpty { return op == EQ_RARGMAX || op == EQ_RARGMIN ? Tensor.zeros(shape, dtype: .int64) : x }
@@ -122,6 +125,8 @@ extension Tensor {
 
     /// log(sum(exp(x))) over `axes`, computed stably.
     public func logsumexp(axes: [Int]? = nil, keepDim: Bool = false) -> Tensor {
+        // The integer kernels have no logsumexp (the output would be left unwritten).
+        guard dtype.isFloatingPoint else { fail("logsumexp needs a floating tensor, got \(dtype); convert with .to(.float32) first") }
         let ax = reductionAxes(axes, "logsumexp")
         let kept: Tensor
         if ax.count == 1 {
@@ -156,10 +161,19 @@ extension Tensor {
 
     /// The p-norm over `axes` (all when nil); p = 2 by default, `.infinity` for the max-norm.
     public func norm(_ p: Double = 2, axes: [Int]? = nil, keepDim: Bool = false) -> Tensor {
-        if p == .infinity { return abs().max(axis: axes?.count == 1 ? axes![0] : nil, keepDim: keepDim) }
+        if p == .infinity { return abs().maxOver(reductionAxes(axes, "norm"), keepDim: keepDim) }
         if p == 2 { return square().sum(axes: axes, keepDim: keepDim).sqrt() }
         if p == 1 { return abs().sum(axes: axes, keepDim: keepDim) }
         return abs().pow(p).sum(axes: axes, keepDim: keepDim).pow(1 / p)
+    }
+
+    /// Maximum over several axes: they are moved last and merged so one `max` covers them all.
+    func maxOver(_ ax: [Int], keepDim: Bool) -> Tensor {
+        if ax.isEmpty { return self }
+        if ax.count == 1 { return max(axis: ax[0], keepDim: keepDim) }
+        let kept = (0..<rank).filter { !ax.contains($0) }
+        let merged = permuted(kept + ax).reshaped(kept.map { shape[$0] } + [ax.map { shape[$0] }.reduce(1, *)])
+        return merged.max(axis: -1).reshaped(reducedShape(ax, keepDim: keepDim))
     }
 
     /// Product over `axes` (not differentiable).

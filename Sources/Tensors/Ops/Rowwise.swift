@@ -12,32 +12,29 @@ extension Tensor {
         return body(moved).transposed(a, -1)
     }
 
-    /// Softmax along `axis`.
-    public func softmax(axis: Int = -1) -> Tensor {
-        guard dtype.isFloatingPoint else { fail("softmax needs a floating tensor, got \(dtype)") }
-        let a = normalizedAxis(axis, "softmax")
-        let out = alongLastAxis(a) { x in
+    /// The fused softmax (or log-softmax) kernel along `axis`, without recording.
+    private func softmaxKernel(_ name: String, axis a: Int, log: Bool) -> Tensor {
+        guard dtype.isFloatingPoint else { fail("\(name) needs a floating tensor, got \(dtype)") }
+        return alongLastAxis(a) { x in
             let y = Tensor(empty: x.shape, dtype: x.dtype)
             let n = x.shape.last ?? 1
-            eq_softmax(x.dtype.code, Int64(x.count / Swift.max(n, 1)), Int64(n), x.baseAddress, y.baseAddress, 0)
+            eq_softmax(x.dtype.code, Int64(x.count / Swift.max(n, 1)), Int64(n), x.baseAddress, y.baseAddress, log ? 1 : 0)
             return y
         }
-        return Tensor.record("softmax", out, [self], saveOutput: true) { g, y in
+    }
+
+    /// Softmax along `axis`.
+    public func softmax(axis: Int = -1) -> Tensor {
+        let a = normalizedAxis(axis, "softmax")
+        return Tensor.record("softmax", softmaxKernel("softmax", axis: a, log: false), [self], saveOutput: true) { g, y in
             [Tensor.softmaxBackward(g, y, axis: a)]
         }
     }
 
     /// Log-softmax along `axis`.
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        guard dtype.isFloatingPoint else { fail("logSoftmax needs a floating tensor, got \(dtype)") }
         let a = normalizedAxis(axis, "logSoftmax")
-        let out = alongLastAxis(a) { x in
-            let y = Tensor(empty: x.shape, dtype: x.dtype)
-            let n = x.shape.last ?? 1
-            eq_softmax(x.dtype.code, Int64(x.count / Swift.max(n, 1)), Int64(n), x.baseAddress, y.baseAddress, 1)
-            return y
-        }
-        return Tensor.record("logSoftmax", out, [self], saveOutput: true) { g, y in
+        return Tensor.record("logSoftmax", softmaxKernel("logSoftmax", axis: a, log: true), [self], saveOutput: true) { g, y in
             [Tensor.logSoftmaxBackward(g, y, axis: a)]
         }
     }

@@ -122,8 +122,15 @@ extension Tensor {
     public var T: Tensor { transposed() }
 
     /// Elements `start..<start+length` along `axis`.
+    /// Unlike ``sliced(_:_:_:step:)`` it does not clamp: the window must lie inside the axis.
     public func narrow(_ axis: Int, start: Int, length: Int) -> Tensor {
-        sliced(axis, start, start + length)
+        let a = normalizedAxis(axis, "narrow")
+        let n = shape[a]
+        let s = start < 0 ? start + n : start
+        guard s >= 0, length >= 0, s + length <= n else {
+            fail("narrow: start \(start) with length \(length) does not fit in dimension \(a) of size \(n) (shape \(describe(shape)))")
+        }
+        return sliced(a, s, s + length)
     }
 
     /// Elements `start..<end` (every `step`-th) along `axis`; negative bounds count from the end.

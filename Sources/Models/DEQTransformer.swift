@@ -1,0 +1,119 @@
+import DEQ
+import NN
+import Tensors
+
+/// The DEQ-Transformer language model (Bai, Kolter & Koltun, 2019): one weight-tied
+/// Transformer-XL block whose fixed point is the sequence's hidden state.
+///
+/// f(z, x) = LN₂(h + FF(h)), h = LN₁(z + x + Attn(z + x; memory)), where x is the injected
+/// (embedded) input, Attn is causal multi-head attention with Transformer-XL relative positions
+/// over [memory; segment], and memory holds the equilibrium states of the previous `memoryLength`
+/// positions (detached, as in Transformer-XL). The feed-forward weights are weight-normalised and
+/// dropout inside f is variational: one mask per forward call, held across solver iterations.
+public final class DEQTransformerLM: Module {
+    public struct Configuration: Codable, Sendable, Equatable {
+        public var vocabulary: Int
+        public var modelSize: Int
+        public var heads: Int
+        public var feedForward: Int
+        public var memoryLength: Int
+        public var dropout: Double
+        /// Adaptive input and softmax cutoffs (empty for a plain embedding and softmax).
+        public var cutoffs: [Int]
+        public var divisor: Int
+
+        public init(vocabulary: Int, modelSize: Int = 128, heads: Int = 4, feedForward: Int = 512,
+                    memoryLength: Int = 64, dropout: Double = 0.1, cutoffs: [Int] = [], divisor: Int = 4) {
+            self.vocabulary = vocabulary
+            self.modelSize = modelSize
+            self.heads = heads
+            self.feedForward = feedForward
+            self.memoryLength = memoryLength
+            self.dropout = dropout
+            self.cutoffs = cutoffs
+            self.divisor = divisor
+        }
+    }
+
+    public let configuration: Configuration
+    public let embedding: Layer
+    public let injection: Linear
+    public let attention: MultiHeadAttention
+    public let norm1: LayerNorm
+    public let norm2: LayerNorm
+    public let feedForwardIn: WeightNorm<Linear>
+    public let feedForwardOut: WeightNorm<Linear>
+    public let cellDropout: VariationalDropout
+    public let outputDropout: VariationalDropout
+    /// Adaptive softmax when there are cutoffs, else a plain linear decoder and softmax.
+    public let adaptiveSoftmax: AdaptiveLogSoftmax?
+    public let decoder: Linear?
+    public let deq: DEQLayer
+
+    public init(_ c: Configuration, options: DEQOptions = DEQOptions(), dtype: DType = .float32) {
+        configuration = c
+        let d = c.modelSize
+        embedding = c.cutoffs.isEmpty
+            ? Embedding(c.vocabulary, d, weightInit: .normal(std: 0.02), dtype: dtype)
+            : AdaptiveEmbedding(c.vocabulary, d, cutoffs: c.cutoffs, divisor: c.divisor, dtype: dtype)
+        injection = Linear(d, d, dtype: dtype)
+        attention = MultiHeadAttention(d, heads: c.heads, causal: true, relative: true, dtype: dtype)
+        norm1 = LayerNorm(d, dtype: dtype)
+        norm2 = LayerNorm(d, dtype: dtype)
+        feedForwardIn = WeightNorm(Linear(d, c.feedForward, dtype: dtype))
+        feedForwardOut = WeightNorm(Linear(c.feedForward, d, dtype: dtype))
+        // Masks are shared over time (axis 1 of [B, T, d]) and held while the solver iterates.
+        cellDropout = VariationalDropout(c.dropout, timeAxis: 1, holdsMask: true)
+        outputDropout = VariationalDropout(c.dropout, timeAxis: 1)
+        adaptiveSoftmax = c.cutoffs.isEmpty ? nil
+            : AdaptiveLogSoftmax(d, vocabulary: c.vocabulary, cutoffs: c.cutoffs, divisor: Double(c.divisor), dtype: dtype)
+        decoder = c.cutoffs.isEmpty ? Linear(d, c.vocabulary, dtype: dtype) : nil
+        deq = DEQLayer(name: "deq-transformer", options: options)
+    }
+
+    public func visit(_ v: inout ModuleVisitor) {
+        v.child("embedding", embedding)
+        v.child("injection", injection)
+        v.child("attention", attention)
+        v.child("norm1", norm1)
+        v.child("norm2", norm2)
+        v.child("ff1", feedForwardIn)
+        v.child("ff2", feedForwardOut)
+        v.child("cell_dropout", cellDropout)
+        v.child("output_dropout", outputDropout)
+        if let adaptiveSoftmax { v.child("softmax", adaptiveSoftmax) }
+        if let decoder { v.child("decoder", decoder) }
+    }
+
+    /// The weight-tied block f(z, x) with the given memory.
+    func cell(memory: Tensor?) -> (Tensor, Tensor) -> Tensor {
+        { [attention, norm1, norm2, feedForwardIn, feedForwardOut, cellDropout] z, x in
+            let input = z + x
+            let h = norm1(input + attention(input, memory: memory))
+            return norm2(h + cellDropout(feedForwardOut(feedForwardIn(h).relu())))
+        }
+    }
+
+    /// Hidden states [B, T, d] of a segment of tokens [B, T] and the memory for the next segment.
+    public func hidden(_ tokens: Tensor, memory: Tensor?) throws(DEQError) -> (hidden: Tensor, memory: Tensor) {
+        guard tokens.rank == 2 else { fail("DEQTransformerLM expects tokens [batch, time], got \(tokens.shape)") }
+        let x = injection(embedding(tokens))
+        cellDropout.resetMask()
+        let z0 = Tensor.zeros(x.shape, dtype: x.dtype)
+        let z = try deq(cell(memory: memory), input: x, initial: z0)
+        let joined = memory.map { Tensor.concat([$0, z.detached()], axis: 1) } ?? z.detached()
+        let keep = min(configuration.memoryLength, joined.shape[1])
+        return (z, joined.sliced(1, joined.shape[1] - keep))
+    }
+
+    /// Mean negative log-likelihood of `targets` [B, T] given `tokens` [B, T], and the next memory.
+    public func loss(_ tokens: Tensor, targets: Tensor, memory: Tensor?) throws(DEQError) -> (loss: Tensor, memory: Tensor) {
+        let (h, mem) = try hidden(tokens, memory: memory)
+        let out = outputDropout(h)
+        if let adaptiveSoftmax {
+            return (adaptiveSoftmax(out, targets: targets.reshaped([-1])).loss, mem)
+        }
+        let logits = decoder!(out).reshaped([-1, configuration.vocabulary])
+        return (crossEntropy(logits, targets.reshaped([-1])), mem)
+    }
+}

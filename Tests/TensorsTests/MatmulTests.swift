@@ -1,0 +1,72 @@
+import Testing
+import Tensors
+
+// matmul against a naive triple loop: 2-D, batched, broadcast batches, transposed operands, vectors.
+@Suite struct MatmulTests {
+    /// NumPy matmul reference for operands of any rank ≥ 1.
+    func reference(_ a: [Double], _ sa: [Int], _ b: [Double], _ sb: [Int]) -> ([Double], [Int]) {
+        let am = sa.count == 1 ? [1] + sa : sa, bm = sb.count == 1 ? sb + [1] : sb
+        let m = am[am.count - 2], k = am[am.count - 1], n = bm[bm.count - 1]
+        let ba = Array(am.dropLast(2)), bb = Array(bm.dropLast(2))
+        let batch = referenceBroadcast(ba, bb)!
+        var out: [Double] = []
+        for f in 0..<elementCount(batch) {
+            let bi = unravel(f, batch)
+            let oa = broadcastSource(bi, ba) * m * k, ob = broadcastSource(bi, bb) * k * n
+            out += referenceMatmul(Array(a[oa..<(oa + m * k)]), Array(b[ob..<(ob + k * n)]), m: m, k: k, n: n)
+        }
+        var shape = batch
+        if sa.count > 1 { shape.append(m) }
+        if sb.count > 1 { shape.append(n) }
+        return (out, shape)
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func shapesAndLayouts(dtype: DType) {
+        let cases: [([Int], [Int])] = [
+            ([3, 4], [4, 5]), ([1, 4], [4, 1]), ([5, 1], [1, 3]),
+            ([2, 3, 4], [2, 4, 5]), ([2, 1, 3, 4], [5, 4, 6]), ([3, 4], [2, 4, 5]), ([2, 3, 4], [4, 2]),
+            ([4], [4]), ([4], [4, 5]), ([3, 4], [4]), ([2, 3, 4], [4]), ([4], [2, 4, 5]),
+            ([3, 0], [0, 2]),
+        ]
+        var rng = TestRNG(73)
+        for (sa, sb) in cases {
+            let va = stored(rng.values(elementCount(sa)), dtype), vb = stored(rng.values(elementCount(sb)), dtype)
+            let (e, s) = reference(va, sa, vb, sb)
+            for la in Layout.allCases {
+                for lb in Layout.allCases {
+                    let y = laidOut(va, sa, dtype, la).matmul(laidOut(vb, sb, dtype, lb))
+                    #expect(y.dtype == dtype)
+                    expectClose(y, e, shape: s, rel: dtype == .float32 ? 1e-5 : 1e-12, abs: dtype == .float32 ? 1e-5 : 1e-12,
+                                "matmul \(sa)\(la) x \(sb)\(lb) \(dtype)")
+                }
+            }
+        }
+    }
+
+    @Test func transposedViewsAndExpandedBatches() {
+        var rng = TestRNG(79)
+        let va = rng.values(12), vb = rng.values(20)
+        // A stored as [4, 3] and used transposed; B stored as [5, 4] and used transposed.
+        let a = Tensor(va, shape: [4, 3]).T, b = Tensor(vb, shape: [5, 4]).T
+        let (e, s) = reference(a.contiguous().scalars, [3, 4], b.contiguous().scalars, [4, 5])
+        expectClose(a.matmul(b), e, shape: s)
+        // A batch made by expanding one matrix (stride-0 batch).
+        let ex = Tensor(va, shape: [3, 4]).expanded(to: [2, 3, 4])
+        let (e2, s2) = reference(va + va, [2, 3, 4], vb, [4, 5])
+        expectClose(ex.matmul(Tensor(vb, shape: [4, 5])), e2, shape: s2)
+        // A batch sliced with a step (non-uniform batch stride is not assumed).
+        let big = Tensor(rng.values(4 * 3 * 4), shape: [4, 3, 4])
+        let sl = big.sliced(0, 0, nil, step: 2)
+        let (e3, s3) = reference(sl.contiguous().scalars, [2, 3, 4], vb, [4, 5])
+        expectClose(sl.matmul(Tensor(vb, shape: [4, 5])), e3, shape: s3)
+    }
+
+    @Test func mixedPrecisionPromotes() {
+        let a = Tensor([1, 2, 3, 4] as [Float], shape: [2, 2])
+        let b = Tensor([0.5, 0.25, 1, 2] as [Double], shape: [2, 2])
+        let y = a.matmul(b)
+        #expect(y.dtype == .float64)
+        #expect(y.scalars == [2.5, 4.25, 5.5, 8.75])
+    }
+}
