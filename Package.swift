@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors"]),
         .target(name: "Datasets", dependencies: ["Tensors"]),
-        .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ"]),
+        .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ", "Solvers"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
         .executableTarget(
             name: "deq",
