@@ -49,6 +49,8 @@ public final class DEQTransformerLM: Module {
     public let adaptiveSoftmax: AdaptiveLogSoftmax?
     public let decoder: Linear?
     public let deq: DEQLayer
+    /// Extra options kept for checkpoints (solver settings).
+    var architectureOptions: [String: String] = [:]
 
     public init(_ c: Configuration, options: DEQOptions = DEQOptions(), dtype: DType = .float32) {
         configuration = c
@@ -120,5 +122,61 @@ public final class DEQTransformerLM: Module {
         }
         let logits = decoder!(out).reshaped([-1, configuration.vocabulary])
         return (crossEntropy(logits, targets.reshaped([-1])), mem)
+    }
+}
+
+extension DEQTransformerLM: EquilibriumLanguageModel {
+    public static let optionKeys = ["d-model", "n-head", "d-inner", "mem-len", "dropout", "cutoffs", "div-val",
+                                    "solver", "tolerance", "jac-loss-weight"]
+
+    /// Builds the model from the reference script's option names (`d-model`, `n-head`, `d-inner`,
+    /// `mem-len`, `dropout`, `cutoffs` as "2000,10000", `div-val`) and the solver's (`solver`,
+    /// `tolerance`, `jac-loss-weight`).
+    public convenience init(vocabularySize: Int, options: [String: String]) throws(ModelError) {
+        let r = OptionReader(model: "deq-transformer", options: options)
+        let c = Configuration(vocabulary: vocabularySize, modelSize: try r.int("d-model", 128), heads: try r.int("n-head", 4),
+                              feedForward: try r.int("d-inner", 512), memoryLength: try r.int("mem-len", 64),
+                              dropout: try r.fraction("dropout", 0.1),
+                              cutoffs: try r.list("cutoffs", vocabularySize > 20000 ? [2000, 10000] : []),
+                              divisor: try r.int("div-val", 4))
+        guard c.modelSize % c.heads == 0 else {
+            throw ModelError("deq-transformer: d_model \(c.modelSize) must be a multiple of n_head \(c.heads)")
+        }
+        if let last = c.cutoffs.last, last >= vocabularySize {
+            throw ModelError("deq-transformer: cutoffs \(c.cutoffs) must stay below the vocabulary size \(vocabularySize)")
+        }
+        self.init(c, options: .languageModel(solver: try r.solver("solver"), tolerance: try r.number("tolerance", 1e-3),
+                                             jacobianWeight: try r.number("jac-loss-weight", 0)))
+        architectureOptions = options.filter { DEQTransformerLM.optionKeys.contains($0.key) }
+    }
+
+    public var modelName: String { "deq-transformer" }
+    public var architecture: [String: String] {
+        var a = architectureOptions
+        a["d-model"] = "\(configuration.modelSize)"; a["n-head"] = "\(configuration.heads)"
+        a["d-inner"] = "\(configuration.feedForward)"; a["mem-len"] = "\(configuration.memoryLength)"
+        a["dropout"] = "\(configuration.dropout)"; a["div-val"] = "\(configuration.divisor)"
+        a["cutoffs"] = configuration.cutoffs.isEmpty ? "none" : configuration.cutoffs.map(String.init).joined(separator: ",")
+        return a
+    }
+    public var vocabularySize: Int { configuration.vocabulary }
+    /// The memory [batch, M, d] of previous equilibrium states.
+    public var stateBatchAxis: Int { 0 }
+
+    public func initialState(batch: Int) -> [Tensor] {
+        [Tensor.zeros([batch, 0, configuration.modelSize], dtype: injection.weight.dtype)]
+    }
+
+    /// Tokens [T, batch] (time-major, as the trainer batches them) to log-probabilities
+    /// [T·batch, vocabulary] and the next memory.
+    public func callAsFunction(_ tokens: Tensor, state: [Tensor]) -> (logits: Tensor, state: [Tensor]) {
+        let memory = state.first.flatMap { $0.shape[1] > 0 ? $0 : nil }
+        let (h, next): (Tensor, Tensor)
+        do { (h, next) = try hidden(tokens.T.contiguous(), memory: memory) } catch {
+            fail("deq-transformer: \(error)")
+        }
+        let rows = outputDropout(h).transposed(0, 1).reshaped([-1, configuration.modelSize])
+        let logits = adaptiveSoftmax?.logProbabilities(rows) ?? decoder!(rows)
+        return (logits, [next])
     }
 }

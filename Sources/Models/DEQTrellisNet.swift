@@ -37,6 +37,8 @@ public final class DEQTrellisNetLM: Module {
     public let outputDropout: VariationalDropout
     public let decoder: Linear
     public let deq: DEQLayer
+    /// Extra options kept for checkpoints (solver settings).
+    var architectureOptions: [String: String] = [:]
 
     public init(_ c: Configuration, options: DEQOptions = DEQOptions(), dtype: DType = .float32) {
         configuration = c
@@ -98,5 +100,49 @@ public final class DEQTrellisNetLM: Module {
         let h = outputDropout(try hidden(tokens))
         let logits = decoder(h).reshaped([-1, configuration.vocabulary])
         return crossEntropy(logits, targets.reshaped([-1]))
+    }
+}
+
+extension DEQTrellisNetLM: EquilibriumLanguageModel {
+    public static let optionKeys = ["emsize", "nhid", "dropout", "tied", "solver", "tolerance", "jac-loss-weight"]
+
+    /// Builds the model from `emsize`, `nhid`, `dropout`, `tied` and the solver's options
+    /// (`solver`, `tolerance`, `jac-loss-weight`).
+    public convenience init(vocabularySize: Int, options: [String: String]) throws(ModelError) {
+        let r = OptionReader(model: "deq-trellisnet", options: options)
+        var tied = false
+        if let s = options["tied"] {
+            guard let v = Bool(s) else { throw ModelError("deq-trellisnet: tied must be true or false, got \"\(s)\"") }
+            tied = v
+        }
+        let c = Configuration(vocabulary: vocabularySize, embeddingSize: try r.int("emsize", 200),
+                              hiddenSize: try r.int("nhid", 200), dropout: try r.fraction("dropout", 0.1), tied: tied)
+        if tied && c.embeddingSize != c.hiddenSize {
+            throw ModelError("deq-trellisnet: tied weights need emsize = nhid, got emsize \(c.embeddingSize) and nhid \(c.hiddenSize)")
+        }
+        self.init(c, options: .languageModel(solver: try r.solver("solver"), tolerance: try r.number("tolerance", 1e-3),
+                                             jacobianWeight: try r.number("jac-loss-weight", 0)))
+        architectureOptions = options.filter { DEQTrellisNetLM.optionKeys.contains($0.key) }
+    }
+
+    public var modelName: String { "deq-trellisnet" }
+    public var architecture: [String: String] {
+        var a = architectureOptions
+        a["emsize"] = "\(configuration.embeddingSize)"; a["nhid"] = "\(configuration.hiddenSize)"
+        a["dropout"] = "\(configuration.dropout)"; a["tied"] = "\(configuration.tied)"
+        return a
+    }
+    public var vocabularySize: Int { configuration.vocabulary }
+    public var stateBatchAxis: Int { 0 }
+
+    /// TrellisNet carries no state between windows here.
+    public func initialState(batch: Int) -> [Tensor] { [] }
+
+    /// Tokens [T, batch] to logits [T·batch, vocabulary].
+    public func callAsFunction(_ tokens: Tensor, state: [Tensor]) -> (logits: Tensor, state: [Tensor]) {
+        let h: Tensor
+        do { h = try hidden(tokens.T.contiguous()) } catch { fail("deq-trellisnet: \(error)") }
+        let rows = outputDropout(h).transposed(0, 1).reshaped([-1, configuration.hiddenSize])
+        return (decoder(rows), [])
     }
 }

@@ -29,13 +29,17 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Builds models by registry name from flat string options (what configs and checkpoints hold).
 public enum ModelRegistry {
     /// Every model name `--model` accepts.
-    public static let names = ["lstm-lm"]
+    public static let names = ["lstm-lm", "deq-transformer", "deq-trellisnet"]
 
     public static func make(_ name: String, vocabularySize: Int, options: [String: String]) throws(ModelError) -> any LanguageModel {
         switch name {
         case "lstm-lm":
             let c = try LSTMLanguageModel.Configuration(vocabularySize: vocabularySize, options: options)
             return LSTMLanguageModel(c)
+        case "deq-transformer":
+            return try DEQTransformerLM(vocabularySize: vocabularySize, options: options)
+        case "deq-trellisnet":
+            return try DEQTrellisNetLM(vocabularySize: vocabularySize, options: options)
         default:
             throw ModelError("unknown model \"\(name)\"; choose one of \(names.joined(separator: ", "))")
         }

@@ -14,6 +14,8 @@ import Tensors
 /// optimizer slots, the schedule, the global random generator (dropout), the data position and
 /// the carried recurrent state — is in the checkpoint, so `--resume` continues bit-exactly.
 public final class Trainer {
+    /// Unrolled applications of an equilibrium model's cell during `--pretrain-steps`.
+    public static let pretrainingDepth = 2
     public let configuration: TrainingConfiguration
     public let corpus: Corpus
     public let workDirectory: URL
@@ -73,7 +75,12 @@ public final class Trainer {
         var iterator = try BPTTIterator(streams: trainStreams, bptt: c.bptt, variableLength: c.variableLength, seed: c.seed &+ 1)
 
         RandomGenerator.manualSeed(c.seed)
-        let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: c.modelOptions)
+        var modelOptions = c.modelOptions
+        if c.memLen > 0 && c.model != "lstm-lm" { modelOptions["mem-len"] = "\(c.memLen)" }
+        let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
+        // Equilibrium models take their solver limits and pre-training from the run's options.
+        let equilibrium = model as? any EquilibriumLanguageModel
+        equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
         let optimizer = makeOptimizer(model)
         var carry = model.initialState(batch: c.batchSize)
         step = 0
@@ -182,6 +189,8 @@ public final class Trainer {
             let lr = learningRate(at: step)
             optimizer.learningRate = lr
             model.train()
+            // The reference's shallow pre-training: a few unrolled layers before the solver takes over.
+            equilibrium?.setPretraining(depth: step < c.pretrainSteps ? Trainer.pretrainingDepth : nil)
             optimizer.zeroGrad()
             let chunk = c.batchSize / c.batchSplit
             var stepLoss = 0.0
@@ -193,7 +202,9 @@ public final class Trainer {
                 let (logits, next) = model(input, state: state)
                 // Each chunk's mean is weighted by its share, so the sum is the batch mean.
                 let loss = tokenCrossEntropy(logits, target.flattened()) * (1.0 / Double(c.batchSplit))
-                try loss.backward()
+                // A DEQ's Jacobian regularisation joins the objective but not the reported loss.
+                let objective = equilibrium?.auxiliaryLoss.map { loss + $0 * (1.0 / Double(c.batchSplit)) } ?? loss
+                try objective.backward()
                 stepLoss += loss.item
                 nextCarry.append(next.map { $0.detached() })
             }
@@ -209,8 +220,18 @@ public final class Trainer {
             tokensSeen += window.input.count
             let elapsed = Date().timeIntervalSince1970 - start
             let tps = Double(tokensSeen) / max(elapsed, 1e-9)
-            log.append(["type": "train", "step": step, "loss": stepLoss, metric.rawValue: metric.value(loss: stepLoss), "lr": lr,
-                        "tokens_per_s": tps, "epoch": iterator.epoch])
+            var entry: [String: Any] = ["type": "train", "step": step, "loss": stepLoss, metric.rawValue: metric.value(loss: stepLoss), "lr": lr,
+                                        "tokens_per_s": tps, "epoch": iterator.epoch]
+            if let stats = equilibrium?.deq.lastStats {
+                entry["fwd_iters"] = stats.forwardIterations
+                entry["fwd_rel_residual"] = stats.forwardRelativeResidual
+                entry["fwd_converged_share"] = stats.forwardConvergedShare
+                entry["bwd_iters"] = stats.backwardIterations
+                entry["bwd_rel_residual"] = stats.backwardRelativeResidual
+                board.scalar("deq/forward_iterations", Double(stats.forwardIterations), step: step)
+                board.scalar("deq/forward_relative_residual", stats.forwardRelativeResidual, step: step)
+            }
+            log.append(entry)
             board.scalar("train/loss", stepLoss, step: step)
             board.scalar("train/lr", lr, step: step)
             if showsProgress {

@@ -74,6 +74,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "b-thres": "backward solver iterations", "pretrain-steps": "unrolled steps before the equilibrium solver",
         "emsize": "embedding size", "nhid": "hidden size", "nlayers": "layers", "dropout": "dropout",
         "tied": "tie embedding and decoder (true/false)",
+        "d-model": "DEQ-Transformer width", "n-head": "attention heads", "d-inner": "feed-forward width",
+        "cutoffs": "adaptive softmax cutoffs, e.g. 2000,10000 (none for a plain softmax)",
+        "div-val": "adaptive embedding/softmax shrink factor",
+        "solver": "DEQ solver (anderson, broyden, fixed-point)", "tolerance": "DEQ relative stopping tolerance",
+        "jac-loss-weight": "weight of the DEQ Jacobian regularisation",
     ]
 
     /// The canonical spelling of a key (`tgt_len` → `tgt-len`).
