@@ -6,6 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print tables.",
-        subcommands: [BenchAutograd.self, BenchSolvers.self, BenchLayers.self, BenchDEQMemory.self, BenchDEQStep.self]
+        subcommands: [BenchAutograd.self, BenchSolvers.self, BenchLayers.self, BenchDEQMemory.self, BenchDEQStep.self,
+                      BenchDEQTransformer.self]
     )
 }
