@@ -38,36 +38,52 @@ struct BenchDEQTransformer: ParsableCommand {
         let targets = Tensor.randint(0, vocabulary, [batch, length])
         let memory = Tensor.randn([batch, config.memoryLength, config.modelSize])
 
-        func step() throws -> (ms: Double, peak: Int) {
+        func step() throws -> (ms: Double, cpu: Double, peak: Int) {
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = processCPUSeconds()
             let (_, peak) = try MemoryStats.measurePeak { () throws -> Void in
                 optimizer.zeroGrad()
                 let (loss, _) = try model.loss(tokens, targets: targets, memory: memory)
                 try loss.backward()
                 optimizer.step()
             }
-            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, peak)
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, (processCPUSeconds() - cpuStart) * 1e3, peak)
         }
 
         let rssBefore = maxResidentBytes()
         for _ in 0..<warmup { _ = try step() }
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         var peak = 0
         for _ in 0..<repeats {
-            let (ms, p) = try step()
+            let (ms, cpu, p) = try step()
             times.append(ms)
+            cpuTimes.append(cpu)
             peak = max(peak, p)
         }
         times.sort()
+        cpuTimes.sort()
         let row: [String: Any] = [
             "name": "deq_transformer_train_step", "batch": batch, "length": length, "vocabulary": vocabulary,
             "model_size": config.modelSize, "f_thres": fThres, "b_thres": bThres, "threads": Threading.threadCount,
-            "ms": times[times.count / 2], "ms_min": times[0], "peak_bytes": peak,
+            "ms": times[times.count / 2], "ms_min": times[0], "cpu_ms": cpuTimes[cpuTimes.count / 2], "peak_bytes": peak,
             "maxrss_delta_bytes": maxResidentBytes() - rssBefore,
             "parameters": model.parameterCount(),
         ]
-        emit([row], json: json, columns: ["batch", "length", "f_thres", "b_thres", "threads", "ms", "peak_bytes", "maxrss_delta_bytes"])
+        emit([row], json: json, columns: ["batch", "length", "f_thres", "b_thres", "threads", "ms", "cpu_ms", "peak_bytes", "maxrss_delta_bytes"])
     }
+}
+
+/// User plus system CPU time of the whole process (all threads) so far, in seconds: less
+/// sensitive than wall time to other processes competing for the cores.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// The process's peak resident set size so far, in bytes (Linux reports kilobytes).
