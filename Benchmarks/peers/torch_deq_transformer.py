@@ -21,16 +21,16 @@ Time: median of the timed steps after warm-up, wall clock. Peak memory: torch's 
 is invisible to tracemalloc, so the script runs torch.profiler with profile_memory=True over
 one step and takes the highest running sum of the allocation/free records ("[memory]"
 events), i.e. the peak of live tensor bytes above the step's start -- the same quantity as
-our MemoryStats.measurePeak. The getrusage max-RSS growth over the run is printed as well for
+our MemoryStats.measurePeak. The growth of the peak resident set (VmHWM) over the run is printed as well for
 both, as a cross-check that includes allocator overhead.
 
     /opt/eqpeers/bin/python Benchmarks/peers/torch_deq_transformer.py --deq .build/release/deq --rounds 3
 
 Both sides use 2 threads (EQ_NUM_THREADS / torch.set_num_threads). With --rounds N the two
-implementations are run alternately N times (ours in a subprocess, then torch in this one) and the
+implementations are run alternately N times (each in a fresh process) and the
 medians over rounds are reported, which evens out load from other processes on the machine.
 """
-import argparse, json, math, os, resource, statistics, subprocess, time
+import argparse, json, math, os, resource, statistics, subprocess, sys, time
 
 import torch
 import torch.nn as nn
@@ -182,16 +182,32 @@ def torch_bench(args):
         loss.backward()
         opt.step()
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = peak_rss()
     for _ in range(args.warmup):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeats):
+        c = cpu_seconds()
         t = time.perf_counter()
         step()
         times.append((time.perf_counter() - t) * 1e3)
-    rss_delta = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) * 1024
-    return statistics.median(times), peak_bytes(step), rss_delta
+        cpu.append((cpu_seconds() - c) * 1e3)
+    rss_delta = peak_rss() - rss
+    return statistics.median(times), statistics.median(cpu), peak_bytes(step), rss_delta
+
+
+def peak_rss():
+    """VmHWM (peak resident bytes) of this process; like `deq bench`, not ru_maxrss (kept across exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_seconds():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 
 
 def ours_bench(args):
@@ -216,29 +232,46 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="alternate the two implementations this many times")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EQ_NUM_THREADS", "2")))
     ap.add_argument("--torch-only", action="store_true")
+    ap.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.torch_child:
+        # A fresh process per round, as for ours, so that each run's peak RSS starts from scratch.
+        child = [sys.executable, os.path.abspath(__file__), "--torch-child"] + [
+            a for a in sys.argv[1:] if a != "--torch-only"]
+        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+        t = json.loads(out.strip().splitlines()[-1])
+        ms, cpu, peak, rss = t["ms"], t["cpu_ms"], t["peak_bytes"], t["rss"]
+        print(json.dumps({"ms": ms, "cpu_ms": cpu, "peak_bytes": peak, "rss": rss}))
+        return
 
-    ours_ms, ours_peak, ours_rss, torch_ms, torch_peak, torch_rss = [], [], [], [], [], []
+    ours_ms, ours_cpu, ours_peak, ours_rss, torch_ms, torch_cpu, torch_peak, torch_rss = [], [], [], [], [], [], [], []
     for r in range(args.rounds):
         if not args.torch_only:
             row = ours_bench(args)
-            ours_ms.append(row["ms"]); ours_peak.append(row["peak_bytes"]); ours_rss.append(row["maxrss_delta_bytes"])
-        ms, peak, rss = torch_bench(args)
-        torch_ms.append(ms); torch_peak.append(peak); torch_rss.append(rss)
-        print(f"round {r + 1}: ours {ours_ms[-1] if ours_ms else float('nan'):.1f} ms, torch {ms:.1f} ms", flush=True)
+            ours_ms.append(row["ms"]); ours_cpu.append(row["cpu_ms"]); ours_peak.append(row["peak_bytes"]); ours_rss.append(row["maxrss_delta_bytes"])
+        # A fresh process per round, as for ours, so that each run's peak RSS starts from scratch.
+        child = [sys.executable, os.path.abspath(__file__), "--torch-child"] + [
+            a for a in sys.argv[1:] if a != "--torch-only"]
+        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
+        t = json.loads(out.strip().splitlines()[-1])
+        ms, cpu, peak, rss = t["ms"], t["cpu_ms"], t["peak_bytes"], t["rss"]
+        torch_ms.append(ms); torch_cpu.append(cpu); torch_peak.append(peak); torch_rss.append(rss)
+        print(f"round {r + 1}: ours {ours_ms[-1] if ours_ms else float('nan'):.1f} ms (cpu {ours_cpu[-1] if ours_cpu else float('nan'):.1f}), torch {ms:.1f} ms (cpu {cpu:.1f})", flush=True)
 
     med = statistics.median
     mib = lambda b: b / 2 ** 20
     print(f"small DEQ-Transformer training step, batch {args.batch} x {args.length}, vocabulary {args.vocabulary}, "
           f"f_thres {args.f_thres}, b_thres {args.b_thres}, {args.threads} threads, {args.rounds} rounds")
-    print(f"{'implementation':<22}{'ms / step':>12}{'peak MiB':>12}{'maxRSS growth MiB':>20}")
+    print(f"{'implementation':<22}{'ms / step':>12}{'CPU ms':>10}{'peak MiB':>12}{'maxRSS growth MiB':>20}")
     if ours_ms:
-        print(f"{'equilibrium':<22}{med(ours_ms):>12.1f}{mib(med(ours_peak)):>12.1f}{mib(med(ours_rss)):>20.1f}")
-    print(f"{'pytorch + torchdeq':<22}{med(torch_ms):>12.1f}{mib(med(torch_peak)):>12.1f}{mib(med(torch_rss)):>20.1f}")
+        print(f"{'equilibrium':<22}{med(ours_ms):>12.1f}{med(ours_cpu):>10.1f}{mib(med(ours_peak)):>12.1f}{mib(med(ours_rss)):>20.1f}")
+    print(f"{'pytorch + torchdeq':<22}{med(torch_ms):>12.1f}{med(torch_cpu):>10.1f}{mib(med(torch_peak)):>12.1f}{mib(med(torch_rss)):>20.1f}")
     if ours_ms:
-        print(f"ratio (ours / pytorch): time {med(ours_ms) / med(torch_ms):.2f}, peak memory {med(ours_peak) / med(torch_peak):.2f}")
-    print(json.dumps({"ours_ms": ours_ms, "torch_ms": torch_ms, "ours_peak_bytes": ours_peak, "torch_peak_bytes": torch_peak}))
+        print(f"ratio (ours / pytorch): time {med(ours_ms) / med(torch_ms):.2f}, CPU time {med(ours_cpu) / med(torch_cpu):.2f}, "
+              f"peak memory {med(ours_peak) / med(torch_peak):.2f}")
+    print(json.dumps({"ours_ms": ours_ms, "torch_ms": torch_ms, "ours_cpu_ms": ours_cpu, "torch_cpu_ms": torch_cpu,
+                      "ours_peak_bytes": ours_peak, "torch_peak_bytes": torch_peak}))
 
 
 if __name__ == "__main__":

@@ -86,8 +86,17 @@ func processCPUSeconds() -> Double {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// The process's peak resident set size so far, in bytes (Linux reports kilobytes).
+/// The process's peak resident set size so far, in bytes: VmHWM from /proc/self/status on Linux
+/// (getrusage's ru_maxrss survives exec, so a child of a large process inherits its parent's
+/// peak), else ru_maxrss.
 func maxResidentBytes() -> Int {
+    #if os(Linux)
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+        return kb * 1024
+    }
+    #endif
     var usage = rusage()
     #if os(Linux)
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
