@@ -236,12 +236,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.torch_child:
-        # A fresh process per round, as for ours, so that each run's peak RSS starts from scratch.
-        child = [sys.executable, os.path.abspath(__file__), "--torch-child"] + [
-            a for a in sys.argv[1:] if a != "--torch-only"]
-        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
-        t = json.loads(out.strip().splitlines()[-1])
-        ms, cpu, peak, rss = t["ms"], t["cpu_ms"], t["peak_bytes"], t["rss"]
+        ms, cpu, peak, rss = torch_bench(args)
         print(json.dumps({"ms": ms, "cpu_ms": cpu, "peak_bytes": peak, "rss": rss}))
         return
 
@@ -252,7 +247,7 @@ def main():
             ours_ms.append(row["ms"]); ours_cpu.append(row["cpu_ms"]); ours_peak.append(row["peak_bytes"]); ours_rss.append(row["maxrss_delta_bytes"])
         # A fresh process per round, as for ours, so that each run's peak RSS starts from scratch.
         child = [sys.executable, os.path.abspath(__file__), "--torch-child"] + [
-            a for a in sys.argv[1:] if a != "--torch-only"]
+            a for a in sys.argv[1:] if a not in ("--torch-only", "--torch-child")]
         out = subprocess.run(child, capture_output=True, text=True, check=True).stdout
         t = json.loads(out.strip().splitlines()[-1])
         ms, cpu, peak, rss = t["ms"], t["cpu_ms"], t["peak_bytes"], t["rss"]

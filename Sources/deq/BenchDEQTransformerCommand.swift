@@ -68,6 +68,10 @@ struct BenchDEQTransformer: ParsableCommand {
             "ms": times[times.count / 2], "ms_min": times[0], "cpu_ms": cpuTimes[cpuTimes.count / 2], "peak_bytes": peak,
             "maxrss_delta_bytes": maxResidentBytes() - rssBefore,
             "parameters": model.parameterCount(),
+            // Function evaluations: the initial residual plus one per iteration (torchdeq's
+            // Anderson makes max_iter evaluations in all, one fewer).
+            "forward_evaluations": model.deq.lastStats?.forwardEvaluations ?? 0,
+            "backward_iterations": model.deq.lastStats?.backwardIterations ?? 0,
         ]
         emit([row], json: json, columns: ["batch", "length", "f_thres", "b_thres", "threads", "ms", "cpu_ms", "peak_bytes", "maxrss_delta_bytes"])
     }
