@@ -1,12 +1,23 @@
 // GEMM through OpenBLAS with transpose flags instead of copies.
 #include "iterate.h"
 
+// Products up to this many multiply-adds (e.g. 128 x 128 x 64) count as small.
+#define EQ_GEMM_SMALL (128.0 * 128.0 * 64.0)
+
 void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
              const void *a, int64_t lda, int64_t stride_a, const void *b, int64_t ldb,
              int64_t stride_b, double beta, void *c, int64_t ldc, int64_t stride_c,
              int64_t batch) {
     const enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
     const enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    // Many small products (attention's per-head matmuls): OpenBLAS runs each on one thread, so
+    // split the batch over our threads instead, each calling a single-threaded BLAS. OpenBLAS's
+    // OpenMP build cannot see our (libomp) parallel region, hence its thread count is set to 1
+    // around the loop and restored after.
+    const int threads = eq_get_num_threads();
+    const int split = batch > 1 && threads > 1 && (double)m * (double)n * (double)k <= EQ_GEMM_SMALL;
+    if (split) openblas_set_num_threads(1);
+    #pragma omp parallel for schedule(static) num_threads(threads) if (split)
     for (int64_t i = 0; i < batch; i++) {
         if (dtype == EQ_F32) {
             cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)k, (float)alpha,
@@ -20,4 +31,5 @@ void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
                         (double *)c + i * stride_c, (blasint)ldc);
         }
     }
+    if (split) openblas_set_num_threads(threads);
 }

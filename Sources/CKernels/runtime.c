@@ -1,8 +1,8 @@
 // Threads, counted aligned allocation, per-thread gradient mode and a clock.
 #include "ckernels.h"
 #include <omp.h>
+#include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -36,18 +36,99 @@ static _Atomic int64_t live_bytes = 0;
 static _Atomic int64_t live_count = 0;
 static _Atomic int64_t peak_bytes = 0;
 
-// Blocks come from malloc with 64 spare bytes, aligned by hand, with malloc's pointer stored
-// just before the block. posix_memalign instead returns its alignment slack to the heap, so a
-// freed block is slightly smaller than the next request of the same size; when anything was
-// allocated after it (libomp does, in parallel regions) the heap grew by a fresh block on
-// every call, and every large tensor page-faulted all of its memory again.
+// A cache of freed large blocks, reused by exact (rounded) size. Why: a training step allocates
+// and frees the same large buffers every solver iteration; glibc hands blocks above its mmap
+// threshold back to the kernel, so each reuse paid for fresh zeroed pages (page faults and
+// clear_page took ~20% of a DEQ-Transformer step). The live/peak counters above count tensor
+// bytes handed out, never cached blocks. EQ_ALLOC_CACHE_MB caps the cache (default 256, 0 = off).
+#define EQ_CACHE_MIN_BYTES ((size_t)64 * 1024)
+#define EQ_CACHE_BUCKETS 128
+typedef struct { size_t size; void *head; } eq_bucket;   // blocks chain through their first word
+static eq_bucket eq_buckets[EQ_CACHE_BUCKETS];
+static size_t eq_cached_bytes = 0;
+static size_t eq_cache_cap = (size_t)-1;                 // read from the environment on first use
+static pthread_mutex_t eq_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t eq_cache_capacity(void) {
+    if (eq_cache_cap == (size_t)-1) {
+        const char *env = getenv("EQ_ALLOC_CACHE_MB");
+        long mb = env ? atol(env) : 256;
+        eq_cache_cap = mb > 0 ? (size_t)mb << 20 : 0;
+    }
+    return eq_cache_cap;
+}
+
+static size_t eq_rounded(size_t bytes) {
+    size_t r = (bytes + 63) & ~(size_t)63;
+    if (r == 0) r = 64;
+    // Large blocks round to 4 KiB so that near-equal sizes share a bucket.
+    if (r >= EQ_CACHE_MIN_BYTES) r = (r + 4095) & ~(size_t)4095;
+    return r;
+}
+
+static void *eq_cache_take(size_t rounded) {
+    void *p = NULL;
+    pthread_mutex_lock(&eq_cache_lock);
+    for (int i = 0; i < EQ_CACHE_BUCKETS; i++) {
+        if (eq_buckets[i].size == rounded && eq_buckets[i].head) {
+            p = eq_buckets[i].head;
+            eq_buckets[i].head = *(void **)p;
+            eq_cached_bytes -= rounded;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&eq_cache_lock);
+    return p;
+}
+
+// Returns 1 if the block was cached, 0 if the caller must free it.
+static int eq_cache_put(void *p, size_t rounded) {
+    int kept = 0;
+    pthread_mutex_lock(&eq_cache_lock);
+    if (eq_cached_bytes + rounded <= eq_cache_capacity()) {
+        int slot = -1;
+        for (int i = 0; i < EQ_CACHE_BUCKETS; i++) {
+            if (eq_buckets[i].size == rounded) { slot = i; break; }
+            if (slot < 0 && !eq_buckets[i].head) slot = i;   // an empty bucket can take a new size
+        }
+        if (slot >= 0) {
+            eq_buckets[slot].size = rounded;
+            *(void **)p = eq_buckets[slot].head;
+            eq_buckets[slot].head = p;
+            eq_cached_bytes += rounded;
+            kept = 1;
+        }
+    }
+    pthread_mutex_unlock(&eq_cache_lock);
+    return kept;
+}
+
+void eq_alloc_cache_release(void) {
+    pthread_mutex_lock(&eq_cache_lock);
+    for (int i = 0; i < EQ_CACHE_BUCKETS; i++) {
+        while (eq_buckets[i].head) {
+            void *p = eq_buckets[i].head;
+            eq_buckets[i].head = *(void **)p;
+            free(p);
+        }
+        eq_buckets[i].size = 0;
+    }
+    eq_cached_bytes = 0;
+    pthread_mutex_unlock(&eq_cache_lock);
+}
+
+int64_t eq_alloc_cached_bytes(void) {
+    pthread_mutex_lock(&eq_cache_lock);
+    int64_t n = (int64_t)eq_cached_bytes;
+    pthread_mutex_unlock(&eq_cache_lock);
+    return n;
+}
+
 void *eq_alloc(size_t bytes) {
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    if (rounded == 0) rounded = 64;
-    char *raw = malloc(rounded + 64);
-    if (!raw) return NULL;
-    void *p = (void *)(((uintptr_t)raw + 64) & ~(uintptr_t)63);
-    ((void **)p)[-1] = raw;
+    void *p = NULL;
+    size_t rounded = eq_rounded(bytes);
+    if (rounded >= EQ_CACHE_MIN_BYTES) p = eq_cache_take(rounded);
+    if (!p && posix_memalign(&p, 64, rounded) != 0) return NULL;
     int64_t now = atomic_fetch_add(&live_bytes, (int64_t)bytes) + (int64_t)bytes;
     atomic_fetch_add(&live_count, 1);
     int64_t peak = atomic_load(&peak_bytes);
@@ -57,7 +138,8 @@ void *eq_alloc(size_t bytes) {
 
 void eq_free(void *p, size_t bytes) {
     if (!p) return;
-    free(((void **)p)[-1]);
+    size_t rounded = eq_rounded(bytes);
+    if (rounded < EQ_CACHE_MIN_BYTES || !eq_cache_put(p, rounded)) free(p);
     atomic_fetch_sub(&live_bytes, (int64_t)bytes);
     atomic_fetch_sub(&live_count, 1);
 }

@@ -128,8 +128,10 @@ public final class AdaptiveLogSoftmax: Module {
             } else {
                 let sub = headLog.indexSelect(axis: 0, rows)
                 let clusterLog = sub.sliced(1, shortlist + c - 1, shortlist + c)
-                let tailLog = tails[c - 1](x.indexSelect(axis: 0, rows)).logSoftmax(axis: 1)
-                picked = clusterLog + tailLog.gather(axis: 1, Tensor(part.local).reshaped([-1, 1]))
+                // The fused cross entropy keeps only the tail's logits for backward, not a log-softmax
+                // copy and a scattered one-hot gradient too: the largest tail dominates peak memory.
+                let tailLogits = tails[c - 1](x.indexSelect(axis: 0, rows))
+                picked = clusterLog - crossEntropy(tailLogits, Tensor(part.local), reduction: .none).reshaped([-1, 1])
             }
             out = out.indexAdd(axis: 0, rows, picked.reshaped([-1]))
         }

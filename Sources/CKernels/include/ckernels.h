@@ -34,6 +34,10 @@ void eq_set_parallel_threshold(int64_t n);
 /// 64-byte-aligned allocation, counted so tests and benchmarks can see live and peak bytes.
 void *eq_alloc(size_t bytes);
 void eq_free(void *p, size_t bytes);
+/// Frees every cached block (freed large tensor buffers kept for reuse).
+void eq_alloc_cache_release(void);
+/// Bytes held in the cache of freed blocks (not counted as live).
+int64_t eq_alloc_cached_bytes(void);
 int64_t eq_live_bytes(void);
 int64_t eq_live_allocations(void);
 int64_t eq_peak_bytes(void);

@@ -29,6 +29,11 @@ public enum MemoryStats {
     public static var liveBytes: Int { Int(eq_live_bytes()) }
     /// Number of tensor storages alive right now.
     public static var liveAllocations: Int { Int(eq_live_allocations()) }
+    /// Bytes of freed large buffers kept by the allocator for reuse (not live, not in the peak).
+    /// `EQ_ALLOC_CACHE_MB` caps them (default 256; 0 turns the cache off).
+    public static var cachedBytes: Int { Int(eq_alloc_cached_bytes()) }
+    /// Gives every cached buffer back to the system.
+    public static func releaseCache() { eq_alloc_cache_release() }
     /// Highest `liveBytes` since the last ``resetPeak()``.
     public static var peakBytes: Int { Int(eq_peak_bytes()) }
     /// Starts a new peak measurement from the current live figure and returns it.
