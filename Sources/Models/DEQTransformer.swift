@@ -51,9 +51,13 @@ public final class DEQTransformerLM: Module {
     public let deq: DEQLayer
     /// Extra options kept for checkpoints (solver settings).
     var architectureOptions: [String: String] = [:]
+    /// Positions of memory kept for the next segment; starts at the configuration's and can be
+    /// changed at inference time (`deq eval --mem-len`).
+    public var memoryLength: Int
 
     public init(_ c: Configuration, options: DEQOptions = DEQOptions(), dtype: DType = .float32) {
         configuration = c
+        memoryLength = c.memoryLength
         let d = c.modelSize
         embedding = c.cutoffs.isEmpty
             ? Embedding(c.vocabulary, d, weightInit: .normal(std: 0.02), dtype: dtype)
@@ -109,7 +113,7 @@ public final class DEQTransformerLM: Module {
         let z0 = Tensor.zeros(x.shape, dtype: x.dtype)
         let z = try deq(cell(memory: memory), input: x, initial: z0)
         let joined = memory.map { Tensor.concat([$0, z.detached()], axis: 1) } ?? z.detached()
-        let keep = min(configuration.memoryLength, joined.shape[1])
+        let keep = min(memoryLength, joined.shape[1])
         return (z, joined.sliced(1, joined.shape[1] - keep))
     }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Models
+import Tensors
 import Training
 
 /// `deq eval`: the loss and perplexity (or bits per character) of a checkpoint on a split.
@@ -13,6 +15,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("batch-size")) var batchSize = 10
     @Option(help: "Window length (default: the run's).") var bptt: Int?
     @Option(help: "Model the checkpoint must hold.") var model: String?
+    @Option(name: .customLong("f-thres"), parsing: .upToNextOption,
+            help: "Forward solver iterations to sweep (equilibrium models), e.g. --f-thres 2 4 8 16.")
+    var fThres: [Int] = []
+    @Option(name: .customLong("mem-len"), parsing: .upToNextOption,
+            help: "Memory lengths to sweep (DEQ-Transformer), e.g. --mem-len 0 16 48.")
+    var memLen: [Int] = []
+    @Option(name: .customLong("max-tokens"), help: "Evaluate only the first this many tokens.") var maxTokens: Int?
+    @Option(help: "Write the sweep as an SVG plot (perplexity against f_thres, one line per memory length).")
+    var plot: String?
 
     func run() throws {
         let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: checkpoint))
@@ -25,10 +36,52 @@ struct EvalCommand: ParsableCommand {
         }
         let streams = try batchify(corpus.splits[split] ?? corpus.tensor(split).toArray(Int64.self).map(Int.init), batchSize: batchSize)
         let window = bptt ?? config["bptt"].flatMap(Int.init) ?? 35
-        let start = Date()
-        let (loss, tokens) = try evaluateLanguageModel(lm, streams: streams, bptt: window)
         let metric = MetricKind(corpus: corpus)
-        print(String(format: "%@ %@: %d tokens, loss %.4f, %@ %.3f (%.1f s)", corpus.name, split, tokens, loss,
-                     metric.rawValue, metric.value(loss: loss), Date().timeIntervalSince(start)))
+        guard !fThres.isEmpty || !memLen.isEmpty else {
+            let start = Date()
+            let (loss, tokens) = try evaluateLanguageModel(lm, streams: streams, bptt: window, maxTokens: maxTokens)
+            print(String(format: "%@ %@: %d tokens, loss %.4f, %@ %.3f (%.1f s)", corpus.name, split, tokens, loss,
+                         metric.rawValue, metric.value(loss: loss), Date().timeIntervalSince(start)))
+            return
+        }
+        try sweep(lm, streams: streams, window: window, metric: metric)
+    }
+
+    /// Evaluates every (f_thres, mem_len) pair: the reference shows more solver steps at inference
+    /// give diminishingly better perplexity.
+    private func sweep(_ lm: any LanguageModel, streams: Tensor, window: Int, metric: MetricKind) throws {
+        guard let deqModel = lm as? any EquilibriumLanguageModel else {
+            throw ValidationError("--f-thres and --mem-len sweep equilibrium models; this checkpoint holds \(lm.modelName)")
+        }
+        let transformer = lm as? DEQTransformerLM
+        if !memLen.isEmpty && transformer == nil {
+            throw ValidationError("--mem-len applies to deq-transformer; this checkpoint holds \(lm.modelName)")
+        }
+        let iterations = fThres.isEmpty ? [deqModel.deq.options.forwardIterations] : fThres
+        let memories = memLen.isEmpty ? [transformer?.memoryLength ?? 0] : memLen
+        print("f_thres  mem_len  tokens  loss     \(metric.rawValue)      mean fwd it  s")
+        var series: [SVGLinePlot.Series] = []
+        for m in memories {
+            transformer?.memoryLength = m
+            var values: [Double] = []
+            for f in iterations {
+                deqModel.deq.options.forwardIterations = f
+                deqModel.deq.options.unrolledSteps = nil
+                let start = Date()
+                let (loss, tokens) = try evaluateLanguageModel(lm, streams: streams, bptt: window, maxTokens: maxTokens)
+                let value = metric.value(loss: loss)
+                values.append(value)
+                print(String(format: "%7d  %7d  %6d  %.4f  %9.3f  %11d  %.1f", f, m, tokens, loss, value,
+                             deqModel.deq.lastStats?.forwardIterations ?? 0, Date().timeIntervalSince(start)))
+                fflush(stdout)
+            }
+            series.append(.init(label: "mem_len \(m)", values: values))
+        }
+        if let plot {
+            let chart = SVGLinePlot(title: "\(metric.rawValue) against f_thres \(iterations.map(String.init).joined(separator: ", "))",
+                                    xLabel: "f_thres (index into the sweep)", yLabel: metric.rawValue, series: series)
+            try chart.render().write(toFile: plot, atomically: true, encoding: .utf8)
+            print("wrote \(plot)")
+        }
     }
 }
