@@ -60,7 +60,7 @@ struct EvalCommand: ParsableCommand {
         let iterations = fThres.isEmpty ? [deqModel.deq.options.forwardIterations] : fThres
         let memories = memLen.isEmpty ? [transformer?.memoryLength ?? 0] : memLen
         print("f_thres  mem_len  tokens  loss     \(metric.rawValue)      mean fwd it  s")
-        var series: [SVGLinePlot.Series] = []
+        var series: [CurvePlot.Series] = []
         for m in memories {
             transformer?.memoryLength = m
             var values: [Double] = []
@@ -75,11 +75,11 @@ struct EvalCommand: ParsableCommand {
                              deqModel.deq.lastStats?.forwardIterations ?? 0, Date().timeIntervalSince(start)))
                 fflush(stdout)
             }
-            series.append(.init(label: "mem_len \(m)", values: values))
+            series.append(.init(label: "mem_len \(m)", points: zip(iterations, values).map { (x: Double($0), y: $1) }))
         }
         if let plot {
-            let chart = SVGLinePlot(title: "\(metric.rawValue) against f_thres \(iterations.map(String.init).joined(separator: ", "))",
-                                    xLabel: "f_thres (index into the sweep)", yLabel: metric.rawValue, series: series)
+            let chart = CurvePlot(title: "\(metric.rawValue) against inference-time solver iterations",
+                                  xLabel: "f_thres", yLabel: metric.rawValue, series: series)
             try chart.render().write(toFile: plot, atomically: true, encoding: .utf8)
             print("wrote \(plot)")
         }
