@@ -10,15 +10,12 @@
 #define EQ_HAVE_AVX2 1
 #include <immintrin.h>
 
-/// Eight eq_expf at once: the same Cephes reduction and polynomial. Special values come out of
-/// the arithmetic instead of selects: the clamps pass NaN through (max/min return their second
-/// operand when one is NaN), x above 88.72 overflows 2^128 to +inf, and x below -104 gives
-/// 0.97 * 2^-150, which rounds to 0.
-static inline __m256 eq_exp8(__m256 x) {
-    __m256 xc = _mm256_min_ps(_mm256_set1_ps(88.8f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
-    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f),
+/// The shared core of the exp kernels: with fx = round(x / ln 2), returns e^(x − fx ln 2)
+/// (in [0.7, 1.4]) by the Cephes polynomial, and fx through `fx_out`.
+static inline __m256 eq_exp8_reduced(__m256 x, __m256 *fx_out) {
+    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f),
                                                  _mm256_set1_ps(0.5f)));
-    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), xc);
+    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
     __m256 z = _mm256_mul_ps(r, r);
     __m256 p = _mm256_set1_ps(1.9875691500e-4f);
@@ -27,7 +24,18 @@ static inline __m256 eq_exp8(__m256 x) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, z, r), _mm256_set1_ps(1.0f));
+    *fx_out = fx;
+    return _mm256_add_ps(_mm256_fmadd_ps(p, z, r), _mm256_set1_ps(1.0f));
+}
+
+/// Eight eq_expf at once: the same Cephes reduction and polynomial. Special values come out of
+/// the arithmetic instead of selects: the clamps pass NaN through (max/min return their second
+/// operand when one is NaN), x above 88.72 overflows 2^128 to +inf, and x below -104 gives
+/// 0.97 * 2^-150, which rounds to 0.
+static inline __m256 eq_exp8(__m256 x) {
+    __m256 xc = _mm256_min_ps(_mm256_set1_ps(88.8f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
+    __m256 fx;
+    __m256 y = eq_exp8_reduced(xc, &fx);
     // 2^n as two factors so results down to 2^-150 land in the denormals.
     __m256i n = _mm256_cvttps_epi32(fx);
     __m256i n1 = _mm256_srai_epi32(n, 1);
@@ -42,18 +50,8 @@ static inline __m256 eq_exp8(__m256 x) {
 /// and the clamps are not needed. Otherwise the general eq_exp8 handles denormals and -inf.
 static inline __m256 eq_exp8_nonpositive(__m256 x) {
     if (_mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ))) return eq_exp8(x);
-    __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f),
-                                                 _mm256_set1_ps(0.5f)));
-    __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 z = _mm256_mul_ps(r, r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, z, r), _mm256_set1_ps(1.0f));
+    __m256 fx;
+    __m256 y = eq_exp8_reduced(x, &fx);
     // NaN lanes: fx is NaN, the integer scale is garbage, and NaN * anything stays NaN.
     __m256i n = _mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127));
     return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(n, 23)));
