@@ -149,8 +149,7 @@ extension DEQTransformerLM: EquilibriumLanguageModel {
         if let last = c.cutoffs.last, last >= vocabularySize {
             throw ModelError("deq-transformer: cutoffs \(c.cutoffs) must stay below the vocabulary size \(vocabularySize)")
         }
-        self.init(c, options: .languageModel(solver: try r.solver("solver"), tolerance: try r.number("tolerance", 1e-3),
-                                             jacobianWeight: try r.number("jac-loss-weight", 0)))
+        self.init(c, options: try r.equilibriumOptions())
         architectureOptions = options.filter { DEQTransformerLM.optionKeys.contains($0.key) }
     }
 

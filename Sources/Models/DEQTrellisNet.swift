@@ -110,18 +110,13 @@ extension DEQTrellisNetLM: EquilibriumLanguageModel {
     /// (`solver`, `tolerance`, `jac-loss-weight`).
     public convenience init(vocabularySize: Int, options: [String: String]) throws(ModelError) {
         let r = OptionReader(model: "deq-trellisnet", options: options)
-        var tied = false
-        if let s = options["tied"] {
-            guard let v = Bool(s) else { throw ModelError("deq-trellisnet: tied must be true or false, got \"\(s)\"") }
-            tied = v
-        }
+        let tied = try r.bool("tied", false)
         let c = Configuration(vocabulary: vocabularySize, embeddingSize: try r.int("emsize", 200),
                               hiddenSize: try r.int("nhid", 200), dropout: try r.fraction("dropout", 0.1), tied: tied)
         if tied && c.embeddingSize != c.hiddenSize {
             throw ModelError("deq-trellisnet: tied weights need emsize = nhid, got emsize \(c.embeddingSize) and nhid \(c.hiddenSize)")
         }
-        self.init(c, options: .languageModel(solver: try r.solver("solver"), tolerance: try r.number("tolerance", 1e-3),
-                                             jacobianWeight: try r.number("jac-loss-weight", 0)))
+        self.init(c, options: try r.equilibriumOptions())
         architectureOptions = options.filter { DEQTrellisNetLM.optionKeys.contains($0.key) }
     }
 

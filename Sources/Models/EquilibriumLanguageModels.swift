@@ -62,6 +62,18 @@ struct OptionReader {
         return parts.map { $0! }
     }
 
+    func bool(_ key: String, _ fallback: Bool) throws(ModelError) -> Bool {
+        guard let s = options[key] else { return fallback }
+        guard let v = Bool(s) else { throw ModelError("\(model): \(key) must be true or false, got \"\(s)\"") }
+        return v
+    }
+
+    /// The solver options every DEQ model reads: `solver`, `tolerance`, `jac-loss-weight`.
+    func equilibriumOptions() throws(ModelError) -> DEQOptions {
+        .languageModel(solver: try solver("solver"), tolerance: try number("tolerance", 1e-3),
+                       jacobianWeight: try number("jac-loss-weight", 0))
+    }
+
     func solver(_ key: String) throws(ModelError) -> SolverChoice {
         guard let s = options[key] else { return .anderson }
         guard let v = SolverChoice(rawValue: s) else {
