@@ -114,25 +114,42 @@ static inline int64_t eq_dynamic_chunk(int64_t items) {
     return c < 1 ? 1 : c;
 }
 
-/// Calls fn(lo, hi, ctx) for consecutive ranges of [0, n) of `chunk` items, handed out to the
-/// threads one at a time from a shared counter (on the calling thread alone when `parallel` is
-/// 0). OpenMP's own schedule(dynamic) is avoided: recent clang emits a runtime entry point
-/// (__kmpc_dispatch_deinit) that the libomp shipped with older LLVMs lacks.
+/// Calls fn(lo, hi, ctx) for consecutive ranges of [0, n) of `chunk` items (on the calling
+/// thread alone when `parallel` is 0). Each thread owns an equal contiguous share of the
+/// chunks and works through it in order, so a tensor that an op touches again lands on the
+/// same core as last time (its half stays in that core's caches); a thread that finishes
+/// early then takes chunks from the fronts of the other shares, so a core that another process
+/// holds up does not leave the rest waiting at the barrier. OpenMP's own schedule(dynamic) is
+/// avoided: recent clang emits a runtime entry point (__kmpc_dispatch_deinit) that the libomp
+/// shipped with older LLVMs lacks.
 static inline void eq_parallel_chunks(int64_t n, int64_t chunk, int parallel,
                                       void (*fn)(int64_t lo, int64_t hi, void *ctx), void *ctx) {
+    enum { MAX_SHARES = 64 };
     const int64_t nchunks = (n + chunk - 1) / chunk;
-    const int threads = eq_get_num_threads();
+    int threads = eq_get_num_threads();
     if (!parallel || threads <= 1 || nchunks <= 1) {
         if (n > 0) fn(0, n, ctx);
         return;
     }
-    _Atomic int64_t next = 0;
-#pragma omp parallel num_threads(threads < nchunks ? threads : (int)nchunks)
-    for (;;) {
-        int64_t c = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
-        if (c >= nchunks) break;
-        int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
-        fn(lo, hi, ctx);
+    if (threads > nchunks) threads = (int)nchunks;
+    if (threads > MAX_SHARES) threads = MAX_SHARES;
+    // One cache line per share's counter, so stealing does not bounce the owner's line.
+    struct { _Alignas(64) _Atomic int64_t next; } share[MAX_SHARES];
+    for (int t = 0; t < threads; t++) atomic_init(&share[t].next, nchunks * t / threads);
+#pragma omp parallel num_threads(threads)
+    {
+        // Every thread visits every share, so a smaller team than asked for still covers all.
+        const int me = omp_get_thread_num();
+        for (int k = 0; k < threads; k++) {
+            const int owner = (me + k) % threads;
+            const int64_t end = nchunks * (owner + 1) / threads;
+            for (;;) {
+                const int64_t c = atomic_fetch_add_explicit(&share[owner].next, 1, memory_order_relaxed);
+                if (c >= end) break;
+                const int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+                fn(lo, hi, ctx);
+            }
+        }
     }
 }
 

@@ -3,8 +3,10 @@
 #include <omp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static int eq_threads = 0;
 static int64_t eq_threshold = 32768;
@@ -19,6 +21,37 @@ void eq_set_num_threads(int n) {
 int eq_get_num_threads(void) { return eq_threads > 0 ? eq_threads : omp_get_max_threads(); }
 
 int64_t eq_parallel_threshold(void) { return eq_threshold; }
+
+// The last-level cache size, or 32 MiB where the system does not say; EQ_STREAM_MB overrides.
+// sysfs comes first: inside virtual machines sysconf can report the host's whole L3.
+static int64_t eq_llc_bytes(void) {
+    int64_t best = 0;
+    for (int i = 0; i < 8; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        long v = 0;
+        char unit = 0;
+        if (fscanf(f, "%ld%c", &v, &unit) >= 1) {
+            int64_t bytes = unit == 'K' ? (int64_t)v << 10 : unit == 'M' ? (int64_t)v << 20 : v;
+            if (bytes > best) best = bytes;
+        }
+        fclose(f);
+    }
+    if (best <= 0) best = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return best > 0 ? best : (int64_t)32 << 20;
+}
+
+static int64_t eq_stream_bytes = -1;
+int64_t eq_stream_threshold_bytes(void) {
+    if (eq_stream_bytes < 0) {
+        const char *env = getenv("EQ_STREAM_MB");
+        eq_stream_bytes = env ? (int64_t)atol(env) << 20 : eq_llc_bytes();
+    }
+    return eq_stream_bytes;
+}
+void eq_set_stream_threshold_bytes(int64_t bytes) { eq_stream_bytes = bytes < 0 ? 0 : bytes; }
 void eq_set_parallel_threshold(int64_t n) { eq_threshold = n < 1 ? 1 : n; }
 
 // EQ_NUM_THREADS is read once, before any Swift code runs.

@@ -50,6 +50,32 @@ import Tensors
         #expect(two[12] == whereRef)
     }
 
+    /// Outputs above Threading.streamingThresholdBytes bypass the cache; forcing the threshold to
+    /// zero sends small tensors down that path, with outputs that start off 32-byte alignment.
+    @Test func streamedOutputsMatchCachedOnes() {
+        var rng = TestRNG(139)
+        let count = 40_003
+        for dtype in [DType.float32, .float64] {
+            let a = Tensor(rng.values(count + 3, -2, 2), shape: [count + 3]).to(dtype)
+            let b = Tensor(rng.values(count + 3, 0.5, 2), shape: [count + 3]).to(dtype)
+            func run() -> [[Double]] {
+                // Offsets of 1 and 3 elements: the streamed loops first walk up to alignment.
+                let x = a.narrow(0, start: 1, length: count)
+                let y = b.narrow(0, start: 3, length: count)
+                return [(x + y).scalars, (x - y).scalars, (x * y).scalars, (x / y).scalars,
+                        x.tanh().scalars, (x .> y).to(dtype).scalars, (x * 2.5).scalars]
+            }
+            let saved = Threading.streamingThresholdBytes
+            let cached = withThreads(2, run)
+            Threading.streamingThresholdBytes = 0
+            let streamed = withThreads(2, run)
+            let streamedOne = withThreads(1, run)
+            Threading.streamingThresholdBytes = saved
+            #expect(streamed == cached, "\(dtype): streamed outputs differ from cached ones")
+            #expect(streamedOne == cached, "\(dtype): streamed outputs on one thread differ")
+        }
+    }
+
     @Test func largeMatmulAndIndexing() {
         var rng = TestRNG(137)
         let a = rng.values(300 * 200), b = rng.values(200 * 150)

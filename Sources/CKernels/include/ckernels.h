@@ -30,6 +30,10 @@ int eq_get_num_threads(void);
 /// Element count under which a kernel stays on one thread.
 int64_t eq_parallel_threshold(void);
 void eq_set_parallel_threshold(int64_t n);
+/// Bytes (all operands of one op together) above which elementwise outputs are written with
+/// streaming stores: the last-level cache size, or EQ_STREAM_MB.
+int64_t eq_stream_threshold_bytes(void);
+void eq_set_stream_threshold_bytes(int64_t bytes);
 
 /// 64-byte-aligned allocation, counted so tests and benchmarks can see live and peak bytes.
 void *eq_alloc(size_t bytes);

@@ -68,4 +68,12 @@ public enum Threading {
         get { Int(eq_parallel_threshold()) }
         set { eq_set_parallel_threshold(Int64(newValue)) }
     }
+
+    /// Bytes, over all operands of one elementwise op, above which its output is written with
+    /// streaming (non-temporal) stores that bypass the cache. Defaults to the last-level cache
+    /// size (`EQ_STREAM_MB` overrides it): an output that large would only evict the inputs.
+    public static var streamingThresholdBytes: Int {
+        get { Int(eq_stream_threshold_bytes()) }
+        set { eq_set_stream_threshold_bytes(Int64(newValue)) }
+    }
 }
