@@ -1,7 +1,8 @@
 import Foundation
 
-/// A line chart of training curves as a standalone SVG document (opens in any browser): linear
-/// axes with "nice" ticks (1, 2, 5 × 10ⁿ), tick labels, axis titles, a title and a legend.
+/// A line chart of training curves or solver residuals as a standalone SVG document (opens in any
+/// browser): a linear x axis with "nice" ticks (1, 2, 5 × 10ⁿ), a linear or logarithmic y axis
+/// (decade ticks), tick labels, axis titles, a title and a legend.
 public struct CurvePlot {
     public struct Series {
         public var label: String
@@ -13,9 +14,16 @@ public struct CurvePlot {
     public var xLabel: String
     public var yLabel: String
     public var series: [Series]
+    /// A logarithmic y axis (residuals spanning decades); points with y ≤ 0 are left out.
+    public var logY: Bool
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY
+    }
+
+    /// One series per labelled sequence, plotted against its index (0, 1, 2, …).
+    public static func indexed(_ values: [(label: String, values: [Double])]) -> [Series] {
+        values.map { Series(label: $0.label, points: $0.values.enumerated().map { (Double($0.offset), $0.element) }) }
     }
 
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
@@ -40,24 +48,34 @@ public struct CurvePlot {
     public func render(width: Double = 800, height: Double = 480) -> String {
         let left = 72.0, right = 180.0, top = 44.0, bottom = 56.0
         let w = width - left - right, h = height - top - bottom
-        let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        // On a log axis the chart works in log10(y); ticks are then whole decades.
+        func ty(_ y: Double) -> Double { logY ? log10(y) : y }
+        func plotted(_ p: (x: Double, y: Double)) -> Bool { p.x.isFinite && p.y.isFinite && (!logY || p.y > 0) }
+        let all = series.flatMap(\.points).filter(plotted)
         var (x0, x1) = (all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1)
-        var (y0, y1) = (all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
+        var (y0, y1) = (all.map { ty($0.y) }.min() ?? 0, all.map { ty($0.y) }.max() ?? 1)
         if x1 <= x0 { x1 = x0 + 1 }
-        if y1 <= y0 { y1 = y0 + 1 }
-        let pad = (y1 - y0) * 0.05
-        y0 -= pad; y1 += pad
+        if logY {
+            (y0, y1) = (floor(y0), Swift.max(ceil(y1), floor(y0) + 1))
+        } else {
+            if y1 <= y0 { y1 = y0 + 1 }
+            let pad = (y1 - y0) * 0.05
+            y0 -= pad; y1 += pad
+        }
+        let yTicks = logY ? stride(from: y0, through: y1, by: y1 - y0 > 12 ? 2 : 1).map { $0 } : Self.ticks(y0, y1)
+        func yLabelText(_ t: Double) -> String { logY ? "1e\(Int(t))" : Self.label(t) }
         func px(_ x: Double) -> Double { left + w * (x - x0) / (x1 - x0) }
-        func py(_ y: Double) -> Double { top + h * (y1 - y) / (y1 - y0) }
+        func py(_ y: Double) -> Double { top + h * (y1 - ty(y)) / (y1 - y0) }
+        func pyTick(_ t: Double) -> Double { top + h * (y1 - t) / (y1 - y0) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(left + w / 2))\" y=\"26\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
-        for t in Self.ticks(y0, y1) {
-            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(left + w))\" y2=\"\(f(py(t)))\" stroke=\"#e4e4e4\"/>\n"
-            s += "<line x1=\"\(f(left - 5))\" y1=\"\(f(py(t)))\" x2=\"\(f(left))\" y2=\"\(f(py(t)))\" stroke=\"black\"/>\n"
-            s += "<text x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(Self.label(t))</text>\n"
+        for t in yTicks {
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(pyTick(t)))\" x2=\"\(f(left + w))\" y2=\"\(f(pyTick(t)))\" stroke=\"#e4e4e4\"/>\n"
+            s += "<line x1=\"\(f(left - 5))\" y1=\"\(f(pyTick(t)))\" x2=\"\(f(left))\" y2=\"\(f(pyTick(t)))\" stroke=\"black\"/>\n"
+            s += "<text x=\"\(f(left - 8))\" y=\"\(f(pyTick(t) + 4))\" text-anchor=\"end\">\(yLabelText(t))</text>\n"
         }
         for t in Self.ticks(x0, x1) {
             s += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(top + h))\" stroke=\"#f0f0f0\"/>\n"
@@ -69,7 +87,7 @@ public struct CurvePlot {
         s += "<text transform=\"translate(20,\(f(top + h / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
         for (k, line) in series.enumerated() {
             let color = Self.colors[k % Self.colors.count]
-            let pts = line.points.filter { $0.x.isFinite && $0.y.isFinite }
+            let pts = line.points.filter(plotted)
             if pts.count == 1 || (pts.count < 30 && series.count > 1) {
                 for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n" }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import Solvers
 import Tensors
 
@@ -61,7 +62,7 @@ struct BenchSolvers: ParsableCommand {
             for _ in 0..<20 { _ = p.map(p.x0) }
             let evalMs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 20 / 1e6
             if !json { print("\(p.name): one bare evaluation of the map at x0 takes \(fmt(evalMs, 4)) ms") }
-            var plotSeries: [SVGLinePlot.Series] = []
+            var plotSeries: [(label: String, values: [Double])] = []
             for method in methods {
                 // Warm-up run (first-touch allocations, BLAS threads), then the measured run.
                 _ = p.solve(method: method, options: SolverOptions(tolerance: tolerance, maxIterations: 2, norm: .max))
@@ -81,12 +82,12 @@ struct BenchSolvers: ParsableCommand {
                           + lpad("\(r.peakBytes)", 13) + "  " + r.status.label + (r.fallbacks.isEmpty ? "" : " (\(r.fallbacks.count) fallbacks)"))
                 }
                 if trace { print("  trace: " + r.maxResidualTrace.map { String(format: "%.1e", $0) }.joined(separator: " ")) }
-                plotSeries.append(.init(label: label, values: r.maxResidualTrace))
+                plotSeries.append((label, r.maxResidualTrace))
             }
             if let file = plot {
                 let path = problems.count == 1 ? file : file.replacingOccurrences(of: ".svg", with: "") + "-\(p.name).svg"
-                let chart = SVGLinePlot(title: "\(p.name): max-norm residual", xLabel: "iteration", yLabel: "residual",
-                                        series: plotSeries)
+                let chart = CurvePlot(title: "\(p.name): max-norm residual", xLabel: "iteration", yLabel: "residual",
+                                      series: CurvePlot.indexed(plotSeries), logY: true)
                 try chart.render().write(toFile: path, atomically: true, encoding: .utf8)
             }
         }

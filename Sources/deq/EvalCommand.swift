@@ -30,7 +30,8 @@ struct EvalCommand: ParsableCommand {
         let lm = try ckpt.makeModel(expectedModel: model)
         let config = ckpt.configuration
         let corpus = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"],
-                                    vocabularySplit: config["vocab-from"] == "train" ? config["train-split"] : nil)
+                                    vocabularySplit: TrainingConfiguration.vocabularySplit(
+                                        vocabFrom: config["vocab-from"] ?? "all", trainSplit: config["train-split"] ?? "train"))
         guard corpus.vocabulary == ckpt.vocabulary else {
             throw TrainingError("the vocabulary of \(corpus.name) in this data directory differs from the one \(checkpoint) was trained with; evaluate with the same data files")
         }

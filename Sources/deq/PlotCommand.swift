@@ -11,6 +11,7 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Field to plot: loss, ppl or bpc.") var metric = "loss"
     @Option(help: "Average the training curve over this many steps.") var smoothing = 20
     @Option(help: "Chart title.") var title: String?
+    @Flag(name: .customLong("log-y"), help: "Logarithmic y axis (perplexities that start in the thousands).") var logY = false
 
     func run() throws {
         var isDirectory: ObjCBool = false
@@ -25,7 +26,8 @@ struct PlotCommand: ParsableCommand {
         guard entries.contains(where: { $0[metric] != nil }) else {
             throw ValidationError("\(log.path) has no \"\(metric)\" values; use --metric loss, ppl or bpc")
         }
-        let plot = CurvePlot.fromLog(entries, field: metric, smoothing: smoothing, title: title ?? log.deletingLastPathComponent().lastPathComponent)
+        var plot = CurvePlot.fromLog(entries, field: metric, smoothing: smoothing, title: title ?? log.deletingLastPathComponent().lastPathComponent)
+        plot.logY = logY
         let out = output.map { URL(fileURLWithPath: $0) } ?? log.deletingLastPathComponent().appendingPathComponent("curves.svg")
         try plot.render().write(to: out, atomically: true, encoding: .utf8)
         print("wrote \(out.path)")

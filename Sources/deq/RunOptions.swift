@@ -13,7 +13,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "wikitext-2, wikitext-103, ptb, ptb-char, enwik8, text8.") var dataset: String?
     @Option(name: .customLong("train-split"), help: "Split to train on (valid where only valid/test exist).") var trainSplit: String?
     @Option(name: .customLong("eval-split"), help: "Split evaluated during training.") var evalSplit: String?
-    @Option(name: .customLong("vocab-from"), help: "all (every split, as the reference code) or train (others read as <unk>).") var vocabFrom: String?
+    @Option(name: .customLong("vocab-from"), help: "auto (default: all, or train when another split stands in for train), all (every split, as the reference code) or train (others read as <unk>).") var vocabFrom: String?
     @Option(name: .customLong("batch-size")) var batchSize: String?
     @Option(name: .customLong("eval-batch-size")) var evalBatchSize: String?
     @Option(name: .customLong("batch-split"), help: "Gradient-accumulation chunks per batch.") var batchSplit: String?
@@ -108,7 +108,9 @@ func loadCorpus(dataset: String, data: String?, vocabularySplit: String? = nil, 
     let kind = try CorpusKind(argument: dataset)
     let dir = try DataDirectory.resolve(data)
     let corpus = try Corpus.load(kind, from: dir, vocabularySplit: vocabularySplit)
-    if let vocabularySplit { say("vocabulary from the \(vocabularySplit) split only (\(corpus.vocabulary.count) symbols); other words read as <unk>") }
+    if let vocabularySplit {
+        say("vocabulary from the \(vocabularySplit) split only (\(corpus.vocabulary.count) symbols), as the real training split would give; words of other splits outside it read as <unk> (--vocab-from all keeps them)")
+    }
     if let url = Manifest.locate() {
         let problems = try Manifest.load(url).mismatches(in: corpus, kind: kind)
         if problems.isEmpty {

@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
             saved["work-dir"] = c.workDir
             c = try options.configuration(base: saved)
         }
-        let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabFrom == "train" ? c.trainSplit : nil)
+        let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabularySplit)
         let trainer = Trainer(configuration: c, corpus: corpus)
         let result = try trainer.run(resume: resume)
         let metric = MetricKind(corpus: corpus)

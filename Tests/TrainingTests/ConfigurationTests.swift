@@ -121,6 +121,18 @@ import Tensors
         #expect(svg.contains("run &amp; test"))
         #expect(svg.contains(">step</text>"))
     }
+
+    @Test func logAxisHasDecadeTicksAndSkipsNonPositiveValues() {
+        let residuals = [1.0, 0.1, 1e-3, 0, 1e-6]
+        let chart = CurvePlot(title: "residual", xLabel: "iteration", yLabel: "residual",
+                              series: CurvePlot.indexed([("broyden", residuals)]), logY: true)
+        let svg = chart.render()
+        for decade in ["1e0", "1e-3", "1e-6"] { #expect(svg.contains(">\(decade)</text>")) }
+        // Four of the five points have a logarithm; the zero is left out of the line.
+        let line = svg.components(separatedBy: "<polyline").dropFirst().first ?? ""
+        let points = line.components(separatedBy: "points=\"").dropFirst().first?.components(separatedBy: "\"").first ?? ""
+        #expect(points.split(separator: " ").count == 4)
+    }
 }
 
 @Suite struct TokenLossTests {
