@@ -20,8 +20,12 @@ struct CopyMemoryCommand: ParsableCommand {
     @Option(help: "Training steps.") var steps = 300
     @Option(name: .customLong("batch-size")) var batchSize = 32
     @Option(help: "Adam learning rate.") var lr = 3e-3
-    @Option(name: .customLong("f-thres"), help: "Forward solver iterations (equilibrium models).") var fThres = 20
-    @Option(name: .customLong("b-thres"), help: "Backward solver iterations (equilibrium models).") var bThres = 20
+    @Option(name: .customLong("f-thres"), help: """
+        Forward solver iterations (equilibrium models; default 20, and for deq-trellisnet length + delay + 10: \
+        its kernel-2 convolution moves information one position per iteration).
+        """) var fThres: Int?
+    @Option(name: .customLong("b-thres"), help: "Backward solver iterations (default: as --f-thres).") var bThres: Int?
+    @Option(help: "Learning-rate schedule: cosine (to zero at the last step) or constant.") var scheduler = "cosine"
     @Option(help: "Print a line every this many steps.") var every = 25
     @Option(help: "Random seed.") var seed: UInt64 = 0
 
@@ -35,16 +39,24 @@ struct CopyMemoryCommand: ParsableCommand {
         case "lstm-lm": options = ["emsize": "32", "nhid": "64", "nlayers": "1", "dropout": "0"]
         default: throw ValidationError("unknown --model \(model); choose deq-transformer, deq-trellisnet or lstm-lm")
         }
+        guard ["cosine", "constant"].contains(scheduler) else {
+            throw ValidationError("unknown --scheduler \(scheduler); choose cosine or constant")
+        }
         let net = try ModelRegistry.make(model, vocabularySize: classes, options: options)
-        (net as? any EquilibriumLanguageModel)?.configureSolvers(forwardIterations: fThres, backwardIterations: bThres)
+        let forward = fThres ?? (model == "deq-trellisnet" ? length + delay + 10 : 20)
+        (net as? any EquilibriumLanguageModel)?.configureSolvers(forwardIterations: forward, backwardIterations: bThres ?? forward)
         let optimizer = Adam(net, learningRate: lr)
+        let schedule: (any LearningRateSchedule)? = scheduler == "cosine" ? CosineWithWarmup(base: lr, total: steps) : nil
         let data = RandomGenerator(seed: seed &+ 1)
         let test = SyntheticTask.copyMemory(batch: 256, length: length, delay: delay, alphabet: alphabet, generator: RandomGenerator(seed: 99))
         print("copy memory: \(length) symbols from \(alphabet), delay \(delay) (sequences of \(2 * length + delay)); \(model), \(net.parameterCount()) parameters")
         print("chance accuracy on the copied symbols: \(String(format: "%.3f", 1 / Double(alphabet)))")
+        if net is any EquilibriumLanguageModel { print("solver iterations: forward \(forward), backward \(bThres ?? forward)") }
         print(" step     loss   copy accuracy (test)   s")
         let start = Date()
+        var best = (accuracy: 0.0, step: 0)
         for step in 1...steps {
+            schedule?.apply(to: optimizer, step: step - 1)
             let batch = SyntheticTask.copyMemory(batch: batchSize, length: length, delay: delay, alphabet: alphabet, generator: data)
             optimizer.zeroGrad()
             let (logits, _) = net(batch.input, state: net.initialState(batch: batchSize))
@@ -54,10 +66,13 @@ struct CopyMemoryCommand: ParsableCommand {
             _ = clipGradientNorm(net, maxNorm: 1)
             optimizer.step()
             if step % every == 0 || step == 1 || step == steps {
-                print(String(format: "%5d  %7.4f  %20.3f  %4.0f", step, loss.item, accuracy(net, test), Date().timeIntervalSince(start)))
+                let score = accuracy(net, test)
+                if score > best.accuracy { best = (score, step) }
+                print(String(format: "%5d  %7.4f  %20.3f  %4.0f", step, loss.item, score, Date().timeIntervalSince(start)))
                 fflush(stdout)
             }
         }
+        print(String(format: "best copy accuracy %.3f at step %d (chance %.3f)", best.accuracy, best.step, 1 / Double(alphabet)))
     }
 
     /// Accuracy of the argmax prediction on the last `length` steps (the symbols to reproduce).

@@ -18,6 +18,18 @@ import Tensors
         #expect(round == c)
     }
 
+    @Test func vocabularyComesFromAStandInTrainingSplitByDefault() throws {
+        var c = TrainingConfiguration()
+        #expect(c.vocabFrom == "auto" && c.vocabularySplit == nil)   // the real train split: every split
+        try c.apply(["train-split": "valid"], source: "flags")
+        #expect(c.vocabularySplit == "valid")
+        try c.apply(["vocab-from": "all"], source: "flags")
+        #expect(c.vocabularySplit == nil)
+        try c.apply(["vocab-from": "train", "train-split": "train"], source: "flags")
+        #expect(c.vocabularySplit == "train")
+        #expect(throws: ConfigurationError.self) { try c.apply(["vocab-from": "test"], source: "run.yaml") }
+    }
+
     @Test func unknownKeyListsTheValidKeys() {
         var c = TrainingConfiguration()
         do {
