@@ -71,8 +71,11 @@ for name, o in ours.items():
     gf = lambda r: f"{r['gflops']:.1f}" if r and "gflops" in r else "-"
     ms = lambda r: (f"{r['ms']:.4f}" if r["ms"] >= 0.01 else f"{r['ms']:.6f}") if r else "-"
     if name.startswith("sgemm") and c:
+        # The foundation issue asks 0.9x for sgemm_256 and sgemm_1024; the project-wide figure
+        # for every GEMM is 0.85x of the same OpenBLAS call.
         ratio = o["gflops"] / c["gflops"]
-        ratio_s, target, ok = f"{ratio:.2f}x C GFLOP/s", ">= 0.9x", ratio >= 0.9
+        floor = 0.85 if name == "sgemm_64" else 0.9
+        ratio_s, target, ok = f"{ratio:.2f}x C GFLOP/s", f">= {floor}x", ratio >= floor
     elif name.endswith("_overhead"):
         us = o["ms"] * 1e3
         ratio_s, target, ok = f"{us:.2f} us" + (f" ({o['ms'] / t['ms']:.2f}x PyTorch time)" if t else ""), "<= 2 us", us <= 2.0
