@@ -147,7 +147,7 @@ extension DEQTransformerLM: EquilibriumLanguageModel {
             throw ModelError("deq-transformer: d_model \(c.modelSize) must be a multiple of n_head \(c.heads)")
         }
         if let last = c.cutoffs.last, last >= vocabularySize {
-            throw ModelError("deq-transformer: cutoffs \(c.cutoffs) must stay below the vocabulary size \(vocabularySize)")
+            throw ModelError("deq-transformer: cutoffs \(c.cutoffs) must stay below the vocabulary size \(vocabularySize); set smaller ones with the cutoffs key of a --config file (e.g. cutoffs: 2000,10000), or cutoffs: none for a plain softmax")
         }
         self.init(c, options: try r.equilibriumOptions())
         architectureOptions = options.filter { DEQTransformerLM.optionKeys.contains($0.key) }

@@ -40,13 +40,14 @@ public struct LinearWarmup: LearningRateSchedule {
 /// (Transformer-XL's schedule): η = min + (η₀ − min)(1 + cos(π (s − w)/(T − w)))/2.
 public struct CosineWithWarmup: LearningRateSchedule {
     public var base: Double, warmup: Int, total: Int, minimum: Double
+    /// A `total` at or below `warmup` (a short run of a long preset, `--max-step 5`) leaves only
+    /// the warm-up, and the rate stays at `minimum` after it.
     public init(base: Double, warmup: Int = 0, total: Int, minimum: Double = 0) {
-        precondition(total > warmup, "CosineWithWarmup needs total > warmup")
         self.base = base; self.warmup = warmup; self.total = total; self.minimum = minimum
     }
     public func learningRate(at step: Int) -> Double {
         if step < warmup { return base * Double(step + 1) / Double(warmup) }
-        let progress = Swift.min(1, Double(step - warmup) / Double(total - warmup))
+        let progress = total > warmup ? Swift.min(1, Double(step - warmup) / Double(total - warmup)) : 1
         return minimum + (base - minimum) * (1 + cos(Double.pi * progress)) / 2
     }
 }

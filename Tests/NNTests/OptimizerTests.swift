@@ -149,6 +149,9 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     #expect(abs(cosine.learningRate(at: 60) - 0.55) < 1e-12)          // halfway: min + (1 − min)/2
     #expect(abs(cosine.learningRate(at: 35) - (0.1 + 0.9 * (1 + cos(Double.pi / 4)) / 2)) < 1e-12)
     #expect(abs(cosine.learningRate(at: 500) - 0.1) < 1e-15)
+    // A run shorter than its warm-up (a 5-step try of a long preset) only warms up.
+    let short = CosineWithWarmup(base: 1, warmup: 16_000, total: 5)
+    #expect(short.learningRate(at: 4) == 5.0 / 16_000)
     let isr = InverseSquareRoot(base: 1, warmup: 100)
     #expect(abs(isr.learningRate(at: 49) - 0.5) < 1e-15)
     #expect(abs(isr.learningRate(at: 99) - 1) < 1e-15)
