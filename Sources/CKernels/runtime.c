@@ -21,6 +21,7 @@ void eq_set_num_threads(int n) {
 int eq_get_num_threads(void) { return eq_threads > 0 ? eq_threads : omp_get_max_threads(); }
 
 int64_t eq_parallel_threshold(void) { return eq_threshold; }
+void eq_set_parallel_threshold(int64_t n) { eq_threshold = n < 1 ? 1 : n; }
 
 // The last-level cache size, or 32 MiB where the system does not say; EQ_STREAM_MB overrides.
 // sysfs comes first: inside virtual machines sysconf can report the host's whole L3.
@@ -43,19 +44,15 @@ static int64_t eq_llc_bytes(void) {
     return best > 0 ? best : (int64_t)32 << 20;
 }
 
-static int64_t eq_stream_bytes = -1;
-int64_t eq_stream_threshold_bytes(void) {
-    if (eq_stream_bytes < 0) {
-        const char *env = getenv("EQ_STREAM_MB");
-        eq_stream_bytes = env ? (int64_t)atol(env) << 20 : eq_llc_bytes();
-    }
-    return eq_stream_bytes;
-}
+// Set once at start-up (below), so kernels on any thread read it without a race.
+static int64_t eq_stream_bytes = (int64_t)32 << 20;
+int64_t eq_stream_threshold_bytes(void) { return eq_stream_bytes; }
 void eq_set_stream_threshold_bytes(int64_t bytes) { eq_stream_bytes = bytes < 0 ? 0 : bytes; }
-void eq_set_parallel_threshold(int64_t n) { eq_threshold = n < 1 ? 1 : n; }
 
-// EQ_NUM_THREADS is read once, before any Swift code runs.
+// EQ_NUM_THREADS and EQ_STREAM_MB are read once, before any Swift code runs.
 __attribute__((constructor)) static void eq_runtime_init(void) {
+    const char *stream_mb = getenv("EQ_STREAM_MB");
+    eq_stream_bytes = stream_mb ? (int64_t)atol(stream_mb) << 20 : eq_llc_bytes();
     const char *env = getenv("EQ_NUM_THREADS");
     int n = env ? atoi(env) : 0;
     if (n > 0) {

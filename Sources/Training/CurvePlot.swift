@@ -65,8 +65,9 @@ public struct CurvePlot {
         let yTicks = logY ? stride(from: y0, through: y1, by: y1 - y0 > 12 ? 2 : 1).map { $0 } : Self.ticks(y0, y1)
         func yLabelText(_ t: Double) -> String { logY ? "1e\(Int(t))" : Self.label(t) }
         func px(_ x: Double) -> Double { left + w * (x - x0) / (x1 - x0) }
-        func py(_ y: Double) -> Double { top + h * (y1 - ty(y)) / (y1 - y0) }
+        // Ticks are already on the axis scale (decades when logY); data values go through ty.
         func pyTick(_ t: Double) -> Double { top + h * (y1 - t) / (y1 - y0) }
+        func py(_ y: Double) -> Double { pyTick(ty(y)) }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
