@@ -42,6 +42,25 @@ public final class AdaptiveSpanMask: Module {
         return masked / (masked.sum(axis: -1, keepDim: true) + 1e-8)
     }
 
+    /// The mask over the last `width` keys before each query, nearest last, [heads, 1, width]: the
+    /// reference's `AdaptiveMask` (its template column j' has distance width − 1 − j').
+    public func referenceMask(width: Int) -> Tensor {
+        let distances = Tensor.arange(Double(width - 1), -1, step: -1, dtype: ratio.dtype).reshaped([1, width])
+        return mask(distances: distances)
+    }
+
+    /// The largest span any head can use, ramp included: ⌈max z · S⌉ + R, within [0, S].
+    public func currentMaxSize() -> Int {
+        let largest = withoutGradients { ratio.detached().max().item }
+        return max(0, min(Int(maxSpan), Int((largest * maxSpan).rounded(.up)) + Int(ramp)))
+    }
+
+    /// The mean span over heads, ramp included (what the reference logs).
+    public func currentMeanSize() -> Int {
+        let mean = withoutGradients { ratio.detached().mean().item }
+        return max(0, min(Int(maxSpan), Int((mean * maxSpan).rounded(.up)) + Int(ramp)))
+    }
+
     /// The regulariser that pushes spans down: S · mean(z) (add it, scaled, to the loss).
     public func spanLoss() -> Tensor { ratio.mean() * maxSpan }
 
