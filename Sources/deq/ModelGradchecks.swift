@@ -15,6 +15,10 @@ enum ModelGradchecks {
          deqTransformer, { ($0 as! ModelGradcheckReport).passed }),
         ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 6, hidden 4, batch 2 x 5 tokens; every parameter",
          deqTrellisNet, { ($0 as! ModelGradcheckReport).passed }),
+        ("adaptive-span", "adaptive-span Transformer, vocabulary 7, d 4, 2 heads, 2 layers, span 72 trimmed to 8 by learned spans, 2 blocks of 2 x 3 tokens; every parameter, span ratios included",
+         { try AdaptiveSpanTransformer.gradcheckTiny() }, { ($0 as! ModelGradcheckReport).passed }),
+        ("adaptive-span-persistent", "the same with all-attention layers: 4 persistent memory vectors per head, no feed-forward",
+         { try AdaptiveSpanTransformer.gradcheckTiny(persistentMemory: 4) }, { ($0 as! ModelGradcheckReport).passed }),
     ]
 
     /// Solves both directions to 1e-12 so that finite differences of the solved loss are exact.
