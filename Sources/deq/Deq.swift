@@ -9,4 +9,14 @@ struct Deq: ParsableCommand {
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self]
     )
+
+    static func main() {
+        BLASCore.relaunchWithFastKernelsIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
