@@ -192,22 +192,34 @@ public final class RAdam: Adam {
 }
 
 /// Adagrad (Duchi et al.): s ← s + g², p ← p − η g / (√s + ε).
+///
+/// With `parameterClip` > 0 each parameter's step size is scaled by clip / ‖g‖ when its gradient
+/// norm exceeds the clip: the adaptive-span reference's `AdagradWithGradClip`, which clips per
+/// parameter inside the optimizer instead of the global norm.
 public final class Adagrad: Optimizer {
     public var eps: Double
     public var weightDecay: Double
+    public var parameterClip: Double
 
-    public init(_ model: Module, learningRate: Double = 1e-2, eps: Double = 1e-10, weightDecay: Double = 0) {
+    public init(_ model: Module, learningRate: Double = 1e-2, eps: Double = 1e-10, weightDecay: Double = 0,
+                parameterClip: Double = 0) {
         self.eps = eps
         self.weightDecay = weightDecay
+        self.parameterClip = parameterClip
         super.init(model, learningRate: learningRate)
     }
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
         var g = gradient
         if weightDecay != 0 { g = g + p.detached() * weightDecay }
+        var rate = learningRate
+        if parameterClip > 0 {
+            let norm = sumOfSquares(g).squareRoot()
+            if norm > parameterClip { rate *= parameterClip / (norm + 1e-10) }
+        }
         let s = slot(name, "sum", like: p)
         s.assign(s + g.square())
-        p.addScaled(g / (s.sqrt() + eps), -learningRate)
+        p.addScaled(g / (s.sqrt() + eps), -rate)
     }
 }
 

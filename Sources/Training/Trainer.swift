@@ -203,7 +203,8 @@ public final class Trainer {
                 // Each chunk's mean is weighted by its share, so the sum is the batch mean.
                 let loss = tokenCrossEntropy(logits, target.flattened()) * (1.0 / Double(c.batchSplit))
                 // A DEQ's Jacobian regularisation joins the objective but not the reported loss.
-                let objective = equilibrium?.auxiliaryLoss.map { loss + $0 * (1.0 / Double(c.batchSplit)) } ?? loss
+                let auxiliary = equilibrium?.auxiliaryLoss ?? (model as? RegularizedModel)?.auxiliaryLoss
+                let objective = auxiliary.map { loss + $0 * (1.0 / Double(c.batchSplit)) } ?? loss
                 try objective.backward()
                 stepLoss += loss.item
                 nextCarry.append(next.map { $0.detached() })
@@ -215,6 +216,7 @@ public final class Trainer {
             }
             if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
             optimizer.step()
+            (model as? RegularizedModel)?.afterOptimizerStep()
             step += 1
             result.losses[step] = stepLoss
             tokensSeen += window.input.count
