@@ -10,4 +10,14 @@ struct Deq: ParsableCommand {
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
                       ImportCommand.self, ExportCommand.self]
     )
+
+    static func main() {
+        BLASCore.relaunchWithFastKernelsIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -176,6 +176,11 @@ void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
              int64_t stride_b, double beta, void *c, int64_t ldc, int64_t stride_c,
              int64_t batch);
 
+// OpenBLAS's kernel choice (blas_core.c): the core it uses, and the core this CPU's features
+// allow when OpenBLAS fell back to a generic one (NULL otherwise, or when OPENBLAS_CORETYPE is set).
+const char *eq_blas_core_name(void);
+const char *eq_blas_recommended_core(void);
+
 #ifdef __cplusplus
 }
 #endif

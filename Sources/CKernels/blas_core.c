@@ -1,0 +1,41 @@
+// Choosing OpenBLAS's kernels on CPUs its build does not know.
+//
+// Debian's OpenBLAS (0.3.21, DYNAMIC_ARCH) picks its kernels from the CPU model number. On a
+// CPU newer than the build — measured here: an Intel Xeon of family 6, model 207 (Emerald
+// Rapids, AVX-512) — it falls back to "Prescott", its SSE3 kernels: one training step of the
+// small adaptive-span model took 462 ms instead of 186 ms with the SkylakeX kernels (2 threads).
+// OpenBLAS reads OPENBLAS_CORETYPE only while it loads, so `deq` asks this file which core the
+// CPU's features allow and, when OpenBLAS chose a generic one, runs itself again with the
+// variable set (BLASCore.swift). A variable the user or the machine set is always kept.
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ckernels.h"
+
+extern char *openblas_get_corename(void);
+
+const char *eq_blas_core_name(void) {
+    const char *name = openblas_get_corename();
+    return name ? name : "unknown";
+}
+
+const char *eq_blas_recommended_core(void) {
+    if (getenv("OPENBLAS_CORETYPE") != NULL) return NULL;
+    const char *current = eq_blas_core_name();
+    // Only the generic fallbacks are replaced; a core OpenBLAS recognised is its own choice.
+    static const char *generic[] = {"prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "nehalem", "unknown"};
+    int fallback = 0;
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++) {
+        if (strcasecmp(current, generic[i]) == 0) fallback = 1;
+    }
+    if (!fallback) return NULL;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+    if (__builtin_cpu_supports("avx")) return "SandyBridge";
+#endif
+    return NULL;
+}
