@@ -1,9 +1,13 @@
 /// The zoo models whose weights convert to and from their authors' PyTorch state dicts
 /// (`deq import` / `deq export`), by registry name.
 public enum ReferenceModels {
-    public static let byName: [String: any ReferenceCheckpointConvertible.Type] = [
-        "deq-trellisnet": DEQTrellisNetLM.self,
-    ]
+    /// Computed, not stored: metatypes of a non-Sendable protocol cannot be a global constant in
+    /// Swift 6 language mode.
+    public static var byName: [String: any ReferenceCheckpointConvertible.Type] {
+        [
+            "deq-trellisnet": DEQTrellisNetLM.self,
+        ]
+    }
 
     /// The conforming type of `name`, or an error that lists the names that convert.
     public static func type(named name: String) throws(ModelError) -> any ReferenceCheckpointConvertible.Type {
