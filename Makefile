@@ -2,7 +2,7 @@
 #   make demo   installs what is missing, builds in release mode and runs the demo
 #   make test   installs what is missing, builds and runs the whole test suite
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev
+APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev libopenmpi-dev openmpi-bin
 
 # OpenMP's header and runtime come from whichever libomp-*-dev package is installed.
 OMP_PKG = $(shell dpkg-query -W -f='$${Package}\n' 'libomp-*-dev' 2>/dev/null | grep -E '^libomp-[0-9]+-dev$$' | sort -V | tail -1)
@@ -38,6 +38,14 @@ test: deps
 _test:
 	swift build --build-tests
 	swift test --skip-build --no-parallel
+	@$(MAKE) --no-print-directory _test-distributed
+
+# The collectives and data-parallel tests again, as 2 MPI ranks (they skip in the plain run).
+# Open MPI refuses root unless told; CI and these machines run as root.
+MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 600 mpirun --oversubscribe -np 2
+DISTRIBUTED_SUITES = CollectiveTests
+_test-distributed:
+	for suite in $(DISTRIBUTED_SUITES); do $(MPIRUN) .build/debug/EquilibriumPackageTests.xctest DistributedTests.$$suite || exit 1; done
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo

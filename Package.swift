@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -76,6 +77,10 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors"]),
         .target(name: "Datasets", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ", "Solvers"]),
+        // MPI from Debian's libopenmpi-dev, found with pkg-config: only `deq` and users of the
+        // Distributed product link it.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "Distributed", dependencies: ["CMPI", "Tensors"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
         .executableTarget(
             name: "deq",
@@ -95,6 +100,7 @@ let package = Package(
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors"]),
     ],
     swiftLanguageModes: [.v5]

@@ -26,7 +26,7 @@ public final class Dropout: Layer {
 }
 
 /// A mask of 0 and 1/(1-p) entries.
-func dropoutMask(_ shape: [Int], p: Double, dtype: DType, generator: RandomGenerator?) -> Tensor {
+public func dropoutMask(_ shape: [Int], p: Double, dtype: DType, generator: RandomGenerator?) -> Tensor {
     Tensor.bernoulli(shape, p: 1 - p, dtype: dtype, generator: generator) * (1 / (1 - p))
 }
 

@@ -47,8 +47,13 @@ public final class WeightNorm<Inner: Layer>: Layer {
     }
 
     /// Recomputes the wrapped layer's weight from g and v.
-    public func reset() {
-        let w = g * v / WeightNorm.norm(v, keeping: axis)
+    public func reset() { reset(direction: v) }
+
+    /// Sets the wrapped layer's weight to g · d / ‖d‖ for a direction d derived from v (DropConnect
+    /// on v, as the DEQ reference's `WeightDrop` applies before weight normalisation).
+    public func reset(direction d: Tensor) {
+        guard d.shape == v.shape else { fail("WeightNorm.reset(direction:) needs the shape of v, \(v.shape), got \(d.shape)") }
+        let w = g * d / WeightNorm.norm(d, keeping: axis)
         inner.walk(parameter: { [name] n, t in if n == name { t = w } })
         isCurrent = true
     }

@@ -74,7 +74,10 @@ public struct RunCheckpoint {
         }
         guard let vocab = vocabulary else { throw CheckpointError("\(url.path) has no vocabulary in its metadata; it was not written by deq train") }
         let model = try ModelRegistry.make(modelName, vocabularySize: vocab.count, options: architecture)
-        do { try model.load(tensors(under: "model")) } catch let e {
+        let weights = tensors(under: "model")
+        // The model runs in the dtype its weights were saved in (float64 for an imported float64 reference).
+        if let dtype = weights.values.first(where: { $0.dtype.isFloatingPoint })?.dtype { model.convert(to: dtype) }
+        do { try model.load(weights) } catch let e {
             throw CheckpointError("\(url.path): \(e.message)")
         }
         return model

@@ -8,7 +8,7 @@ struct Deq: ParsableCommand {
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
-                      SpanCommand.self, ReferenceRunCommand.self]
+                      ImportCommand.self, ExportCommand.self, SpanCommand.self, ReferenceRunCommand.self]
     )
 
     static func main() {

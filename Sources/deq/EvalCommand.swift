@@ -24,16 +24,20 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "Evaluate only the first this many tokens.") var maxTokens: Int?
     @Option(help: "Write the sweep as an SVG plot (perplexity against f_thres, one line per memory length).")
     var plot: String?
+    @Flag(help: "Print only one JSON line with the full-precision loss (no sweep).") var json = false
 
     func run() throws {
         let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: checkpoint))
         let lm = try ckpt.makeModel(expectedModel: model)
         let config = ckpt.configuration
-        let corpus = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"],
+        let loaded = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"],
                                     vocabularySplit: TrainingConfiguration.vocabularySplit(
-                                        vocabFrom: config["vocab-from"] ?? "all", trainSplit: config["train-split"] ?? "train"))
-        guard corpus.vocabulary == ckpt.vocabulary else {
-            throw TrainingError("the vocabulary of \(corpus.name) in this data directory differs from the one \(checkpoint) was trained with; evaluate with the same data files")
+                                        vocabFrom: config["vocab-from"] ?? "all", trainSplit: config["train-split"] ?? "train"),
+                                    say: { if !json { print($0) } })
+        // An imported reference checkpoint numbers the same words in the reference's order.
+        let corpus = try loaded.reindexed(to: ckpt.vocabulary ?? loaded.vocabulary)
+        if let deqModel = lm as? any EquilibriumLanguageModel, let f = config["f-thres"].flatMap(Int.init) {
+            deqModel.configureSolvers(forwardIterations: f, backwardIterations: config["b-thres"].flatMap(Int.init) ?? f)
         }
         let streams = try batchify(corpus.splits[split] ?? corpus.tensor(split).toArray(Int64.self).map(Int.init), batchSize: batchSize)
         let window = bptt ?? config["bptt"].flatMap(Int.init) ?? 35
@@ -41,6 +45,11 @@ struct EvalCommand: ParsableCommand {
         guard !fThres.isEmpty || !memLen.isEmpty else {
             let start = Date()
             let (loss, tokens) = try evaluateLanguageModel(lm, streams: streams, bptt: window, maxTokens: maxTokens)
+            if json {
+                // Swift prints a Double with the digits that round-trip it.
+                print("{\"dataset\": \"\(corpus.name)\", \"split\": \"\(split)\", \"tokens\": \(tokens), \"loss\": \(loss), \"\(metric.rawValue)\": \(metric.value(loss: loss))}")
+                return
+            }
             print(String(format: "%@ %@: %d tokens, loss %.4f, %@ %.3f (%.1f s)", corpus.name, split, tokens, loss,
                          metric.rawValue, metric.value(loss: loss), Date().timeIntervalSince(start)))
             return

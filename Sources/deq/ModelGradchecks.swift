@@ -13,7 +13,7 @@ enum ModelGradchecks {
          deqToy, { ($0 as! GradcheckReport).passed }),
         ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",
          deqTransformer, { ($0 as! ModelGradcheckReport).passed }),
-        ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 6, hidden 4, batch 2 x 5 tokens; every parameter",
+        ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 3, nhid 2 + nout 3, tied, batch 2 x 5 tokens after a random history; every parameter",
          deqTrellisNet, { ($0 as! ModelGradcheckReport).passed }),
         ("adaptive-span", "adaptive-span Transformer, vocabulary 7, d 4, 2 heads, 2 layers, span 72 trimmed to 8 by learned spans, 2 blocks of 2 x 3 tokens; every parameter, span ratios included",
          { try AdaptiveSpanTransformer.gradcheckTiny() }, { ($0 as! ModelGradcheckReport).passed }),
@@ -40,10 +40,11 @@ enum ModelGradchecks {
 
     static func deqTrellisNet() throws -> ModelGradcheckReport {
         RandomGenerator.manualSeed(6)
-        let model = DEQTrellisNetLM(.init(vocabulary: 11, embeddingSize: 6, hiddenSize: 4, dropout: 0),
+        let model = DEQTrellisNetLM(.init(vocabulary: 11, embeddingSize: 3, hiddenSize: 2, outputSize: 3, dropout: 0, tied: true),
                                     options: tightOptions, dtype: .float64)
         let tokens = Tensor.randint(0, 11, [2, 5]), targets = Tensor.randint(0, 11, [2, 5])
-        return try gradcheck(model) { try model.loss(tokens, targets: targets) }
+        let history = Tensor.randn([2, 10, 1], std: 0.5, dtype: .float64)
+        return try gradcheck(model) { try model.loss(tokens, targets: targets, history: history) }
     }
 
     static var names: [String] { all.map(\.name) }

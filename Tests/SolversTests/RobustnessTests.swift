@@ -40,8 +40,10 @@ struct RobustnessTests {
     @Test(arguments: methods)
     func divergingMapReportsDiverged(method: SolverMethod) {
         // f(x) = x + 1 + x² has no fixed point (g = 1 + x² > 0) and its iteration escapes.
+        // Broyden with line search escapes late (iteration 186 with OpenBLAS's SkylakeX kernels;
+        // after 200 with its Prescott ones, whose rounding differs): the limit leaves room for both.
         let r = solve({ x in x + 1 + x.square() }, from: Tensor.zeros([1, 3], dtype: .float64), method: method,
-                      options: SolverOptions(tolerance: 1e-8, maxIterations: 200))
+                      options: SolverOptions(tolerance: 1e-8, maxIterations: 2000))
         print("\(method.name): \(r.status), iterations \(r.iterations), fallbacks \(r.fallbacks.count)")
         #expect(!r.status.isConverged)
         #expect(r.solution.isFinite, "\(method.name): NaN leaked into the solution")
@@ -93,8 +95,10 @@ struct RobustnessTests {
     func blowUpFallsBackAndSaysSo(method: SolverMethod) {
         // The first blow-up switches the sample to damped iteration from its best iterate and is
         // recorded; only a second blow-up ends it as diverged.
+        // Broyden with line search escapes late (iteration 186 with OpenBLAS's SkylakeX kernels;
+        // after 200 with its Prescott ones, whose rounding differs): the limit leaves room for both.
         let r = solve({ x in x + 1 + x.square() }, from: Tensor.zeros([1, 3], dtype: .float64), method: method,
-                      options: SolverOptions(tolerance: 1e-8, maxIterations: 200))
+                      options: SolverOptions(tolerance: 1e-8, maxIterations: 2000))
         #expect(r.fallbacks.count == 1, "\(method.name): \(r.fallbacks)")
         #expect(r.fallbacks.first?.reason.contains("blew up") == true)
         guard case .diverged(let k) = r.status else {
