@@ -100,6 +100,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "div-val": "adaptive embedding/softmax shrink factor",
         "solver": "DEQ solver (anderson, broyden, fixed-point)", "tolerance": "DEQ relative stopping tolerance",
         "jac-loss-weight": "weight of the DEQ Jacobian regularisation",
+        "hid-sz": "adaptive-span hidden size", "inner-hid-sz": "adaptive-span feed-forward size", "nheads": "adaptive-span heads",
+        "attn-span": "adaptive-span maximum attention span", "adapt-span": "learn the span of each head (true/false)",
+        "adapt-span-loss": "weight of the span loss", "adapt-span-ramp": "length of the span mask's ramp",
+        "adapt-span-init": "initial span ratio in [0, 1]", "adapt-span-cache": "shrink the cache with the learned spans (true/false)",
+        "pers-mem-size": "all-attention persistent memory vectors per head (0: none; > 0 removes the feed-forward layers)",
     ]
 
     /// The canonical spelling of a key (`tgt_len` → `tgt-len`).
