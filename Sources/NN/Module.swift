@@ -180,9 +180,14 @@ extension Module {
     }
 }
 
-/// A checkpoint could not be written, read or matched to a model.
-public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+/// The one error type of the NN layer: a checkpoint could not be written, read or matched to a
+/// model, or an optimizer or schedule was given settings it cannot run with. The message names
+/// the value and the fix.
+public struct NNError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// The name checkpoint code has always used for ``NNError``.
+public typealias CheckpointError = NNError

@@ -31,7 +31,7 @@ func bits(_ t: Tensor) -> [UInt8] {
     let dir = scratchDirectory()
     let url = dir.appendingPathComponent("model.safetensors")
     let model = Mixed()
-    let opt = Adam(model, learningRate: 0.01)
+    let opt = try Adam(model, learningRate: 0.01)
     try (model.fc(Tensor.randn([2, 3])).sum() + model.table.square().sum()).backward()
     opt.step()
     let gen = RandomGenerator(seed: 42)
@@ -39,7 +39,7 @@ func bits(_ t: Tensor) -> [UInt8] {
     try Checkpoint.save(model: model, optimizer: opt, step: 123, generator: gen, extra: ["run": "test"], to: url)
 
     let restored = Mixed()
-    let opt2 = Adam(restored, learningRate: 1)
+    let opt2 = try Adam(restored, learningRate: 1)
     let gen2 = RandomGenerator(seed: 0)
     let info = try Checkpoint.load(into: restored, optimizer: opt2, generator: gen2, from: url)
     #expect(info.step == 123 && info.metadata["run"] == "test")
