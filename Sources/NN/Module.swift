@@ -29,6 +29,8 @@ public struct ModuleVisitor {
     let onParameter: (String, inout Tensor) -> Void
     let onBuffer: (String, inout Tensor) -> Void
     let onMode: (inout Bool) -> Void
+    /// Sees every child module as it is entered (the forgotten-parameter check).
+    var onChild: ((String, Module) -> Void)?
 
     public init(parameter: @escaping (String, inout Tensor) -> Void = { _, _ in },
                 buffer: @escaping (String, inout Tensor) -> Void = { _, _ in },
@@ -57,6 +59,7 @@ public struct ModuleVisitor {
     /// A child module, visited under `name`.
     public mutating func child(_ name: String, _ module: Module) {
         let saved = prefix
+        onChild?(saved + name, module)
         prefix = saved + name + "."
         module.visit(&self)
         prefix = saved

@@ -19,6 +19,7 @@ open class Optimizer {
     /// non-finite learning rate); the message names the setting and the fix.
     public init(_ model: Module, learningRate: Double) throws(NNError) {
         try Self.require(learningRate.isFinite && learningRate >= 0, "learning rate", learningRate, "a non-negative number")
+        try model.checkParameters()   // a parameter visit forgot would silently never train
         self.model = model
         self.learningRate = learningRate
     }

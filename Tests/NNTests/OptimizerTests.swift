@@ -136,7 +136,7 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     #expect(throws: CheckpointError.self) { try fresh.importState(tensors: ["q.exp_avg": Tensor.zeros([3])], metadata: [:]) }
 }
 
-@Test func schedulesMatchTheirFormulas() {
+@Test func schedulesMatchTheirFormulas() throws {
     let step = try StepDecay(base: 0.1, stepSize: 3, gamma: 0.5)
     #expect(step.learningRate(at: 0) == 0.1 && step.learningRate(at: 2) == 0.1)
     #expect(abs(step.learningRate(at: 7) - 0.025) < 1e-15)
@@ -163,4 +163,27 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     let sgd = try SGD(Linear(1, 1), learningRate: 1)
     cosine.apply(to: sgd, step: 60)
     #expect(abs(sgd.learningRate - 0.55) < 1e-12)
+}
+
+@Test func badSettingsAreErrorsNamingTheSetting() {
+    let m = Linear(2, 2)
+    let cases: [(String, () throws -> Any)] = [
+        ("learning rate must be a non-negative number, got -1", { try SGD(m, learningRate: -1) }),
+        ("learning rate must be a non-negative number, got nan", { try Adam(m, learningRate: .nan) }),
+        ("momentum must be a non-negative number", { try SGD(m, learningRate: 1, momentum: -1) }),
+        ("Nesterov momentum needs momentum > 0", { try SGD(m, learningRate: 1, nesterov: true) }),
+        ("beta2 must be in [0, 1)", { try Adam(m, beta2: 1) }),
+        ("weight decay must be a non-negative number", { try AdamW(m, weightDecay: -0.1) }),
+        ("eps must be a non-negative number", { try Adagrad(m, eps: -1) }),
+        ("step size must be positive, got 0", { try StepDecay(base: 1, stepSize: 0) }),
+        ("warm-up must be a positive number of steps, got 0", { try InverseSquareRoot(base: 1, warmup: 0) }),
+        ("warm-up must be 0 or more steps, got -1", { try LinearWarmup(base: 1, warmup: -1) }),
+        ("total must be a positive number of steps, got 0", { try CosineWithWarmup(base: 1, total: 0) }),
+        ("factor must be in (0, 1), got 1.0", { try ReduceOnPlateau(base: 1, factor: 1) }),
+    ]
+    for (expected, make) in cases {
+        do { _ = try make(); Issue.record("accepted: \(expected)") } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
 }
