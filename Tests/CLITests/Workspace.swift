@@ -21,12 +21,25 @@ struct Workspace: Sendable {
 
     private init() throws {
         deq = try DeqProcess.locate()
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("eq-cli-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory
+        Self.removeStale(in: temporary)
+        root = temporary.appendingPathComponent("eq-cli-\(UUID().uuidString)")
         try makeCorpora()
         try makeConfigs()
         try train(["--work-dir", "lstm"])
         try train(["--model", "deq-transformer", "--config", "deq-tiny.yaml", "--work-dir", "dt"])
         try makeCheckpoints()
+    }
+
+    /// The process keeps its workspace to the end (the cases share it), so earlier runs' folders
+    /// are removed here once they are an hour old.
+    private static func removeStale(in temporary: URL) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("eq-cli-") {
+            let dir = temporary.appendingPathComponent(name)
+            let modified = (try? fm.attributesOfItem(atPath: dir.path))?[.modificationDate] as? Date
+            if let modified, Date().timeIntervalSince(modified) > 3600 { try? fm.removeItem(at: dir) }
+        }
     }
 
     func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
