@@ -2,7 +2,7 @@
 #   make demo   installs what is missing, builds in release mode and runs the demo
 #   make test   installs what is missing, builds and runs the whole test suite
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev libopenmpi-dev openmpi-bin
+APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev zlib1g-dev libopenmpi-dev openmpi-bin
 
 # OpenMP's header and runtime come from whichever libomp-*-dev package is installed.
 OMP_PKG = $(shell dpkg-query -W -f='$${Package}\n' 'libomp-*-dev' 2>/dev/null | grep -E '^libomp-[0-9]+-dev$$' | sort -V | tail -1)
@@ -37,6 +37,7 @@ test: deps
 	@$(MAKE) --no-print-directory _test
 _test:
 	swift build --build-tests
+	swift build --product deq   # Tests/CLITests runs this executable
 	swift test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory _test-distributed
 

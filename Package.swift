@@ -65,6 +65,8 @@ let package = Package(
                 .unsafeFlags(["-L\(omp.lib)", "-Xlinker", "-rpath", "-Xlinker", omp.lib]),
             ]
         ),
+        // The system zlib (Debian zlib1g-dev) for gzip-compressed data files.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "Tensors",
             dependencies: [
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors"]),
-        .target(name: "Datasets", dependencies: ["Tensors"]),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
         .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ", "Solvers"]),
         // MPI from Debian's libopenmpi-dev, found with pkg-config: only `deq` and users of the
         // Distributed product link it.
@@ -102,6 +104,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors"]),
+        // Runs the built `deq` executable on bad inputs (no library dependency: it tests the tool as
+        // a user runs it; `make test` builds `deq` first).
+        .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v5]
 )

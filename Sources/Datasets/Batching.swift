@@ -94,6 +94,16 @@ public struct BPTTIterator {
         set { position = newValue.position; epoch = newValue.epoch; random.state = newValue.random }
     }
 
+    /// Restores a saved state after checking it fits these streams (a checkpoint's data position
+    /// is user input: a checkpoint of another corpus or batch size would point outside them).
+    public mutating func restore(_ saved: State) throws(DatasetError) {
+        let steps = streams.shape[0]
+        guard saved.position >= 0, saved.position <= steps, saved.epoch >= 0 else {
+            throw DatasetError("the saved data position \(saved.position) (epoch \(saved.epoch)) is outside these \(steps)-step streams; resume with the data and --batch-size the run was started with, or start a new run")
+        }
+        state = saved
+    }
+
     /// The number of windows in one pass with the fixed length.
     public var windowsPerEpoch: Int { (streams.shape[0] - 1 + bptt - 1) / bptt }
 

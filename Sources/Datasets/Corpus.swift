@@ -92,6 +92,9 @@ extension Corpus {
                 throw DatasetError("cannot read \(file.path); download it with Data/fetch.sh \(kind.rawValue) DIR and pass DIR with --data or EQ_DATA")
             }
             let ids = Tokenizer.bytes(of: data)
+            guard ids.count >= 20 else {
+                throw DatasetError("\(file.path) holds \(ids.count) bytes, too few to cut into train, valid and test; re-download it with Data/fetch.sh \(kind.rawValue) DIR")
+            }
             let n = ids.count, train = n * 90 / 100, valid = n * 5 / 100
             var vocab = Vocabulary()
             for b in 0..<256 { vocab.add(String(format: "%02x", b)) }
@@ -106,7 +109,11 @@ extension Corpus {
                 guard let data = fm.contents(atPath: file.path), String(data: data, encoding: .utf8) != nil else {
                     throw DatasetError("cannot read \(file.path) as UTF-8 text; re-download it with Data/fetch.sh \(kind.rawValue) DIR")
                 }
-                texts.append((split, Tokenizer.words(in: data)))
+                let words = Tokenizer.words(in: data)
+                guard !words.isEmpty else {
+                    throw DatasetError("\(file.path) is empty (no words); re-download it with Data/fetch.sh \(kind.rawValue) DIR or remove it")
+                }
+                texts.append((split, words))
             }
             guard !texts.isEmpty else {
                 throw DatasetError("no \(kind.rawValue) split files (\(kind.splitFiles.map(\.file).joined(separator: ", "))) in \(folder.path); download them with Data/fetch.sh \(kind.rawValue) DIR")

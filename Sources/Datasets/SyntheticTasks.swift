@@ -2,6 +2,11 @@ import Tensors
 
 /// Synthetic long-memory tasks made in code, each drawing a fresh batch from a generator.
 public enum SyntheticTask {
+    /// Sizes come from flags, so a bad one is an error naming the size and the task, not a trap.
+    static func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(DatasetError) {
+        guard ok else { throw DatasetError(message()) }
+    }
+
     /// One batch of a sequence task.
     public struct Batch {
         /// Time-major inputs: int64 [T, batch] for token tasks, float [T, batch, features] otherwise.
@@ -15,8 +20,11 @@ public enum SyntheticTask {
     /// `length - 1` more blanks; the target is blanks until the delimiter, then the symbols.
     /// Sequences are `length + delay + length` long; classes are 0…`alphabet + 1`.
     public static func copyMemory(batch: Int, length: Int = 10, delay: Int = 100, alphabet: Int = 8,
-                                  generator: RandomGenerator? = nil) -> Batch {
-        precondition(batch > 0 && length > 0 && delay >= 0 && alphabet > 0, "copyMemory needs positive batch, length and alphabet")
+                                  generator: RandomGenerator? = nil) throws(DatasetError) -> Batch {
+        try require(batch > 0, "copy memory: the batch size must be positive, got \(batch)")
+        try require(length > 0, "copy memory: the length (symbols to copy) must be positive, got \(length)")
+        try require(delay >= 0, "copy memory: the delay must be 0 or more steps, got \(delay)")
+        try require(alphabet > 0, "copy memory: the alphabet must hold at least 1 symbol, got \(alphabet)")
         let total = 2 * length + delay
         let symbols = Tensor.randint(1, alphabet + 1, [batch, length], generator: generator).toArray(Int64.self)
         var input = [Int64](repeating: 0, count: total * batch)
@@ -35,8 +43,9 @@ public enum SyntheticTask {
     /// marker; exactly two markers are 1, one in each half; the target is the sum of the two
     /// marked values. Input [length, batch, 2], target [batch].
     public static func adding(batch: Int, length: Int = 50, dtype: DType = .float32,
-                              generator: RandomGenerator? = nil) -> Batch {
-        precondition(batch > 0 && length >= 2, "the adding problem needs a batch and at least 2 steps")
+                              generator: RandomGenerator? = nil) throws(DatasetError) -> Batch {
+        try require(batch > 0, "adding problem: the batch size must be positive, got \(batch)")
+        try require(length >= 2, "adding problem: the length must be at least 2 steps, got \(length)")
         let values = Tensor.rand([length, batch], dtype: .float64, generator: generator).toArray(Double.self)
         let half = length / 2
         let first = Tensor.randint(0, half, [batch], generator: generator).toArray(Int64.self)
@@ -61,8 +70,10 @@ public enum SyntheticTask {
     /// farthest). Each time step presents one vector with its one-hot label, the one-hot n and the
     /// one-hot label of r: input [count, batch, dimension + 3·count], target int64 [batch].
     public static func nthFarthest(batch: Int, count: Int = 8, dimension: Int = 16, dtype: DType = .float32,
-                                   generator: RandomGenerator? = nil) -> Batch {
-        precondition(batch > 0 && count >= 2 && dimension > 0, "nthFarthest needs a batch, at least 2 vectors and a dimension")
+                                   generator: RandomGenerator? = nil) throws(DatasetError) -> Batch {
+        try require(batch > 0, "N-th farthest: the batch size must be positive, got \(batch)")
+        try require(count >= 2, "N-th farthest: the count must be at least 2 vectors, got \(count)")
+        try require(dimension > 0, "N-th farthest: the dimension must be positive, got \(dimension)")
         let vectors = Tensor.rand([batch, count, dimension], low: -1, high: 1, dtype: .float64, generator: generator).toArray(Double.self)
         let ranks = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)
         let refs = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)

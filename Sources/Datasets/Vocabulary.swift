@@ -59,7 +59,9 @@ public struct Vocabulary: Equatable, Sendable {
     public func symbol(_ id: Int) -> String { symbols[id] }
 }
 
-/// A corpus could not be found, read or checked. The message names the file and the fix.
+/// The one error type of the Datasets layer: a corpus or data file could not be found, read or
+/// checked, or a sampler or synthetic task was given sizes it cannot use. The message names the
+/// file or size and the fix.
 public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }

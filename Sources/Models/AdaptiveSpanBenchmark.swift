@@ -28,31 +28,31 @@ public struct AdaptiveSpanStepBenchmark {
         public var parameters: Int
     }
 
-    public func run(warmup: Int, repeats: Int) -> Result {
+    public func run(warmup: Int, repeats: Int) throws -> Result {
         RandomGenerator.manualSeed(7)
         let model = AdaptiveSpanTransformer(configuration)
         if let spanRatio {
             for layer in model.layers { layer.attn.adaptiveSpan?.ratio.assign(Tensor.full([configuration.heads, 1, 1], spanRatio)) }
         }
-        let optimizer = Adagrad(model, learningRate: 0.07, parameterClip: 0.03)
+        let optimizer = try Adagrad(model, learningRate: 0.07, parameterClip: 0.03)
         let v = configuration.vocabularySize
         let x = Tensor.randint(0, v, [batch, block]), y = Tensor.randint(0, v, [batch, block])
         var caches = model.initialState(batch: batch)
         model.train()
-        func step() -> Double {
+        func step() throws -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             optimizer.zeroGrad()
             let (logits, next) = model.forward(x, caches: caches)
             let loss = crossEntropy(logits.reshaped([-1, v]), y.flattened())
             let objective = model.auxiliaryLoss.map { loss + $0 } ?? loss
-            try! objective.backward()
+            try objective.backward()
             optimizer.step()
             model.clampSpans()
             caches = next
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         }
-        for _ in 0..<warmup { _ = step() }
-        let times = (0..<repeats).map { _ in step() }.sorted()
+        for _ in 0..<warmup { _ = try step() }
+        let times = try (0..<repeats).map { _ in try step() }.sorted()
         return Result(milliseconds: times, attendedKeys: model.layers.map { configuration.span - $0.attn.trimLength },
                       parameters: model.parameterCount())
     }

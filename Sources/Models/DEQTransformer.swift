@@ -55,6 +55,12 @@ public final class DEQTransformerLM: Module {
     /// changed at inference time (`deq eval --mem-len`).
     public var memoryLength: Int
 
+    /// Sets the memory kept for the next segment (`deq eval --mem-len`): 0 or more positions.
+    public func setMemoryLength(_ length: Int) throws(ModelError) {
+        guard length >= 0 else { throw ModelError("deq-transformer: mem-len must be 0 or more positions, got \(length)") }
+        memoryLength = length
+    }
+
     public init(_ c: Configuration, options: DEQOptions = DEQOptions(), dtype: DType = .float32) {
         configuration = c
         memoryLength = c.memoryLength
@@ -148,6 +154,9 @@ extension DEQTransformerLM: EquilibriumLanguageModel {
         }
         if let last = c.cutoffs.last, last >= vocabularySize {
             throw ModelError("deq-transformer: cutoffs \(c.cutoffs) must stay below the vocabulary size \(vocabularySize); set smaller ones with the cutoffs key of a --config file (e.g. cutoffs: 2000,10000), or cutoffs: none for a plain softmax")
+        }
+        do { try AdaptiveLogSoftmax.validate(cutoffs: c.cutoffs, vocabulary: vocabularySize) } catch {
+            throw ModelError("deq-transformer: \(error.message); set them with the cutoffs key of a --config file, or cutoffs: none for a plain softmax")
         }
         self.init(c, options: try r.equilibriumOptions())
         architectureOptions = options.filter { DEQTransformerLM.optionKeys.contains($0.key) }

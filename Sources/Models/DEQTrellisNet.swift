@@ -91,6 +91,9 @@ public final class DEQTrellisNetLM: Module {
             guard c.embeddingSize == c.outputWidth else {
                 fail("DEQTrellisNetLM: tied weights need embeddingSize == the output width (nout, else nhid), got \(c.embeddingSize) and \(c.outputWidth)")
             }
+            // Tied: the embedding stands in for the decoder's weight, whose own is never used: it is
+            // frozen so that nothing (optimizer, parameter check) takes it for a parameter.
+            decoder.weight = decoder.weight.detached()
         }
         deq = DEQLayer(name: "deq-trellisnet", options: options)
     }

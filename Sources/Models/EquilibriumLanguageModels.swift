@@ -14,11 +14,26 @@ public protocol EquilibriumLanguageModel: LanguageModel {
 
 extension EquilibriumLanguageModel {
     /// Forward and backward iteration limits (the reference's f_thres and b_thres).
-    public func configureSolvers(forwardIterations: Int, backwardIterations: Int) {
+    /// Limits below one iteration are refused with an error naming f_thres / b_thres.
+    public func configureSolvers(forwardIterations: Int, backwardIterations: Int) throws(ModelError) {
+        try checkIterations(forwardIterations, "f-thres (forward solver iterations)")
+        try checkIterations(backwardIterations, "b-thres (backward solver iterations)")
         deq.options.forwardIterations = forwardIterations
         if case .implicit(let solver, _, let tolerance) = deq.options.backward {
             deq.options.backward = .implicit(solver: solver, iterations: backwardIterations, tolerance: tolerance)
         }
+    }
+
+    /// Sets the forward solver's iteration limit for evaluation (a sweep over f_thres) and leaves
+    /// any unrolled pre-training.
+    public func setInferenceIterations(_ forwardIterations: Int) throws(ModelError) {
+        try checkIterations(forwardIterations, "f-thres (forward solver iterations)")
+        deq.options.forwardIterations = forwardIterations
+        deq.options.unrolledSteps = nil
+    }
+
+    func checkIterations(_ n: Int, _ what: String) throws(ModelError) {
+        guard n >= 1 else { throw ModelError("\(modelName): \(what) must be at least 1, got \(n)") }
     }
 
     /// Shallow pre-training: `depth` unrolled applications of the cell instead of the solve
@@ -48,7 +63,7 @@ struct OptionReader {
 
     func number(_ key: String, _ fallback: Double) throws(ModelError) -> Double {
         guard let s = options[key] else { return fallback }
-        guard let v = Double(s), v >= 0 else { throw ModelError("\(model): \(key) must be a non-negative number, got \"\(s)\"") }
+        guard let v = Double(s), v.isFinite, v >= 0 else { throw ModelError("\(model): \(key) must be a non-negative number, got \"\(s)\"") }
         return v
     }
 

@@ -6,11 +6,15 @@ struct VocabularyClusters {
     let bounds: [Int]
 
     init(cutoffs: [Int], vocabulary: Int, layer: String) {
-        guard cutoffs == cutoffs.sorted(), Set(cutoffs).count == cutoffs.count,
-              (cutoffs.first ?? 1) > 0, (cutoffs.last ?? 0) < vocabulary else {
-            fail("\(layer): cutoffs \(cutoffs) must be increasing, positive and below the vocabulary size \(vocabulary)")
-        }
+        do { try Self.validate(cutoffs: cutoffs, vocabulary: vocabulary, layer: layer) } catch { fail(error.message) }
         bounds = [0] + cutoffs + [vocabulary]
+    }
+
+    /// Cutoffs must be strictly increasing, positive and below the vocabulary size.
+    static func validate(cutoffs: [Int], vocabulary: Int, layer: String) throws(NNError) {
+        guard zip(cutoffs, cutoffs.dropFirst()).allSatisfy({ $0 < $1 }), (cutoffs.first ?? 1) > 0, (cutoffs.last ?? 0) < vocabulary else {
+            throw NNError("\(layer): cutoffs \(cutoffs.map(String.init).joined(separator: ",")) must be strictly increasing, positive and below the vocabulary size \(vocabulary), e.g. 2000,10000")
+        }
     }
 
     var count: Int { bounds.count - 1 }
@@ -91,6 +95,12 @@ public final class AdaptiveLogSoftmax: Module {
     /// Per tail cluster: the down-projection and the output layer.
     public var tails: [Sequential]
     let clusters: VocabularyClusters
+
+    /// Checks cutoffs read from a configuration before the layer is built: strictly increasing,
+    /// positive and below `vocabulary` (the error names them and gives an example).
+    public static func validate(cutoffs: [Int], vocabulary: Int) throws(NNError) {
+        try VocabularyClusters.validate(cutoffs: cutoffs, vocabulary: vocabulary, layer: "adaptive softmax")
+    }
 
     public init(_ inputSize: Int, vocabulary: Int, cutoffs: [Int], divisor: Double = 4,
                 headBias: Bool = false, dtype: DType = .float32) {

@@ -29,6 +29,8 @@ public struct ModuleVisitor {
     let onParameter: (String, inout Tensor) -> Void
     let onBuffer: (String, inout Tensor) -> Void
     let onMode: (inout Bool) -> Void
+    /// Sees every child module as it is entered (the forgotten-parameter check).
+    var onChild: ((String, Module) -> Void)?
 
     public init(parameter: @escaping (String, inout Tensor) -> Void = { _, _ in },
                 buffer: @escaping (String, inout Tensor) -> Void = { _, _ in },
@@ -57,6 +59,7 @@ public struct ModuleVisitor {
     /// A child module, visited under `name`.
     public mutating func child(_ name: String, _ module: Module) {
         let saved = prefix
+        onChild?(saved + name, module)
         prefix = saved + name + "."
         module.visit(&self)
         prefix = saved
@@ -180,9 +183,14 @@ extension Module {
     }
 }
 
-/// A checkpoint could not be written, read or matched to a model.
-public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+/// The one error type of the NN layer: a checkpoint could not be written, read or matched to a
+/// model, or an optimizer or schedule was given settings it cannot run with. The message names
+/// the value and the fix.
+public struct NNError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// The name checkpoint code has always used for ``NNError``.
+public typealias CheckpointError = NNError

@@ -15,10 +15,19 @@ open class Optimizer {
     /// Per-parameter state, e.g. `state["fc.weight"]["exp_avg"]`.
     public var state: [String: [String: Tensor]] = [:]
 
-    public init(_ model: Module, learningRate: Double) {
-        guard learningRate >= 0 else { fail("an optimizer needs a non-negative learning rate, got \(learningRate)") }
+    /// Throws when a setting is outside the range the update rule is defined for (a negative or
+    /// non-finite learning rate); the message names the setting and the fix.
+    public init(_ model: Module, learningRate: Double) throws(NNError) {
+        try Self.require(learningRate.isFinite && learningRate >= 0, "learning rate", learningRate, "a non-negative number")
+        try model.checkParameters()   // a parameter visit forgot would silently never train
         self.model = model
         self.learningRate = learningRate
+    }
+
+    /// Checks one setting of an optimizer: `ok`, or an error naming the setting, its value and
+    /// the range it must be in.
+    public static func require(_ ok: Bool, _ setting: String, _ value: Double, _ range: String) throws(NNError) {
+        guard ok else { throw NNError("\(Self.self): the \(setting) must be \(range), got \(value)") }
     }
 
     /// Applies one update to every parameter that has a gradient.
@@ -91,15 +100,18 @@ public final class SGD: Optimizer {
     public var weightDecay: Double
 
     public init(_ model: Module, learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-                nesterov: Bool = false, weightDecay: Double = 0) {
+                nesterov: Bool = false, weightDecay: Double = 0) throws(NNError) {
+        try Self.require(momentum.isFinite && momentum >= 0, "momentum", momentum, "a non-negative number")
+        try Self.require(dampening.isFinite && dampening >= 0 && dampening <= 1, "dampening", dampening, "in [0, 1]")
+        try Self.require(weightDecay.isFinite && weightDecay >= 0, "weight decay", weightDecay, "a non-negative number")
         if nesterov && (momentum <= 0 || dampening != 0) {
-            fail("SGD: Nesterov momentum needs momentum > 0 and dampening 0")
+            throw NNError("SGD: Nesterov momentum needs momentum > 0 and dampening 0, got momentum \(momentum) and dampening \(dampening)")
         }
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        super.init(model, learningRate: learningRate)
+        try super.init(model, learningRate: learningRate)
     }
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
@@ -128,13 +140,17 @@ public class Adam: Optimizer {
     public let decoupled: Bool
 
     public init(_ model: Module, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) {
+                eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) throws(NNError) {
+        try Self.require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0, 1)")
+        try Self.require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)")
+        try Self.require(eps.isFinite && eps >= 0, "eps", eps, "a non-negative number")
+        try Self.require(weightDecay.isFinite && weightDecay >= 0, "weight decay", weightDecay, "a non-negative number")
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
         self.weightDecay = weightDecay
         self.decoupled = decoupled
-        super.init(model, learningRate: learningRate)
+        try super.init(model, learningRate: learningRate)
     }
 
     /// Updates both moments and returns them with the step number t (per parameter).
@@ -161,8 +177,8 @@ public class Adam: Optimizer {
 /// AdamW: Adam with decoupled weight decay (default λ = 0.01).
 public final class AdamW: Adam {
     public init(_ model: Module, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                eps: Double = 1e-8, weightDecay: Double = 0.01) {
-        super.init(model, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+                eps: Double = 1e-8, weightDecay: Double = 0.01) throws(NNError) {
+        try super.init(model, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
                    weightDecay: weightDecay, decoupled: true)
     }
 }
@@ -171,8 +187,8 @@ public final class AdamW: Adam {
 /// (ρₜ ≤ 5) it takes bias-corrected momentum steps, then Adam steps scaled by the rectification rₜ.
 public final class RAdam: Adam {
     public init(_ model: Module, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                eps: Double = 1e-8, weightDecay: Double = 0) {
-        super.init(model, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
+                eps: Double = 1e-8, weightDecay: Double = 0) throws(NNError) {
+        try super.init(model, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay)
     }
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
@@ -202,11 +218,14 @@ public final class Adagrad: Optimizer {
     public var parameterClip: Double
 
     public init(_ model: Module, learningRate: Double = 1e-2, eps: Double = 1e-10, weightDecay: Double = 0,
-                parameterClip: Double = 0) {
+                parameterClip: Double = 0) throws(NNError) {
+        try Self.require(eps.isFinite && eps >= 0, "eps", eps, "a non-negative number")
+        try Self.require(weightDecay.isFinite && weightDecay >= 0, "weight decay", weightDecay, "a non-negative number")
+        try Self.require(parameterClip.isFinite && parameterClip >= 0, "parameter clip", parameterClip, "a non-negative number")
         self.eps = eps
         self.weightDecay = weightDecay
         self.parameterClip = parameterClip
-        super.init(model, learningRate: learningRate)
+        try super.init(model, learningRate: learningRate)
     }
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {

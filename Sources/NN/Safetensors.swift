@@ -83,12 +83,19 @@ public enum Safetensors {
             guard let dtype = dtype(code) else {
                 throw corrupt("\(name) has dtype \(code); supported are F32, F64, I64 and BOOL")
             }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodyLength else {
+            guard shape.count <= Tensor.maxRank else {
+                throw corrupt("\(name) has \(shape.count) dimensions; tensors here have at most \(Tensor.maxRank)")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw corrupt("\(name) has a negative size in its shape \(shape)") }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodyLength else {
                 throw corrupt("\(name) has data offsets \(offsets) outside the \(bodyLength) data bytes")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * dtype.byteSize else {
-                throw corrupt("\(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(code), which needs \(count * dtype.byteSize)")
+            // Sizes from the file are multiplied with overflow checks: a shape whose byte count
+            // does not fit in an Int cannot match the data and is refused, not trapped on.
+            var bytes: Int? = dtype.byteSize
+            for d in shape { bytes = bytes.flatMap { b in let (p, o) = b.multipliedReportingOverflow(by: d); return o ? nil : p } }
+            guard let bytes, offsets[1] - offsets[0] == bytes else {
+                throw corrupt("\(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(code), which needs \(bytes.map(String.init) ?? "more than the largest integer")")
             }
             let t = Tensor.zeros(shape, dtype: dtype)
             data[(bodyStart + offsets[0])..<(bodyStart + offsets[1])].withUnsafeBytes { raw in

@@ -13,8 +13,9 @@ extension LearningRateSchedule {
 /// η₀ · γ^⌊step / stepSize⌋.
 public struct StepDecay: LearningRateSchedule {
     public var base: Double, stepSize: Int, gamma: Double
-    public init(base: Double, stepSize: Int, gamma: Double = 0.1) {
-        precondition(stepSize > 0, "StepDecay needs a positive stepSize")
+    public init(base: Double, stepSize: Int, gamma: Double = 0.1) throws(NNError) {
+        guard stepSize > 0 else { throw NNError("StepDecay: the step size must be positive, got \(stepSize)") }
+        guard gamma.isFinite && gamma > 0 else { throw NNError("StepDecay: the decay factor gamma must be a positive number, got \(gamma)") }
         self.base = base; self.stepSize = stepSize; self.gamma = gamma
     }
     public func learningRate(at step: Int) -> Double { base * pow(gamma, Double(step / stepSize)) }
@@ -30,7 +31,10 @@ public struct ExponentialDecay: LearningRateSchedule {
 /// η₀ · (step + 1) / warmup during warm-up, then η₀.
 public struct LinearWarmup: LearningRateSchedule {
     public var base: Double, warmup: Int
-    public init(base: Double, warmup: Int) { self.base = base; self.warmup = warmup }
+    public init(base: Double, warmup: Int) throws(NNError) {
+        guard warmup >= 0 else { throw NNError("LinearWarmup: the warm-up must be 0 or more steps, got \(warmup)") }
+        self.base = base; self.warmup = warmup
+    }
     public func learningRate(at step: Int) -> Double {
         step < warmup ? base * Double(step + 1) / Double(warmup) : base
     }
@@ -42,7 +46,9 @@ public struct CosineWithWarmup: LearningRateSchedule {
     public var base: Double, warmup: Int, total: Int, minimum: Double
     /// A `total` at or below `warmup` (a short run of a long preset, `--max-step 5`) leaves only
     /// the warm-up, and the rate stays at `minimum` after it.
-    public init(base: Double, warmup: Int = 0, total: Int, minimum: Double = 0) {
+    public init(base: Double, warmup: Int = 0, total: Int, minimum: Double = 0) throws(NNError) {
+        guard warmup >= 0 else { throw NNError("CosineWithWarmup: the warm-up must be 0 or more steps, got \(warmup)") }
+        guard total > 0 else { throw NNError("CosineWithWarmup: the total must be a positive number of steps, got \(total)") }
         self.base = base; self.warmup = warmup; self.total = total; self.minimum = minimum
     }
     public func learningRate(at step: Int) -> Double {
@@ -56,8 +62,8 @@ public struct CosineWithWarmup: LearningRateSchedule {
 /// η₀ · (s+1)/w before w, η₀ · √(w / (s+1)) after (continuous at s + 1 = w).
 public struct InverseSquareRoot: LearningRateSchedule {
     public var base: Double, warmup: Int
-    public init(base: Double, warmup: Int) {
-        precondition(warmup > 0, "InverseSquareRoot needs a positive warmup")
+    public init(base: Double, warmup: Int) throws(NNError) {
+        guard warmup > 0 else { throw NNError("InverseSquareRoot: the warm-up must be a positive number of steps, got \(warmup)") }
         self.base = base; self.warmup = warmup
     }
     public func learningRate(at step: Int) -> Double {
@@ -76,8 +82,11 @@ public final class ReduceOnPlateau {
     var cooldownLeft = 0
 
     public init(base: Double, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
-                cooldown: Int = 0, minimum: Double = 0) {
-        precondition(factor > 0 && factor < 1, "ReduceOnPlateau needs 0 < factor < 1")
+                cooldown: Int = 0, minimum: Double = 0) throws(NNError) {
+        guard factor > 0 && factor < 1 else { throw NNError("ReduceOnPlateau: the factor must be in (0, 1), got \(factor)") }
+        guard patience >= 0 && cooldown >= 0 else {
+            throw NNError("ReduceOnPlateau: patience and cooldown must be 0 or more reports, got \(patience) and \(cooldown)")
+        }
         learningRate = base
         self.factor = factor; self.patience = patience; self.threshold = threshold
         self.cooldown = cooldown; self.minimum = minimum

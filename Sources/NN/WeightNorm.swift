@@ -83,6 +83,8 @@ extension ModuleVisitor {
             parameter: { n, t in if !skipping.contains(n) { p(outer + n, &t) } },
             buffer: { n, t in b(outer + n, &t) },
             mode: onMode)
+        onChild?(prefix + name, module)
+        forwarding.onChild = onChild.map { report in { n, m in report(outer + n, m) } }
         module.visit(&forwarding)
     }
 }

@@ -43,7 +43,8 @@ public enum ConfigFile {
 
     public static func parseYAML(_ text: String, source: String) throws(ConfigurationError) -> [String: String] {
         var out: [String: String] = [:]
-        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any newline ends a line: "\r\n" (a file saved on Windows) is one Character, not "\n".
+        for (n, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = String(rawLine)
             if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.range(of: "#") : nil) {
                 line = String(line[..<hash.lowerBound])

@@ -25,6 +25,9 @@ public enum MetricKind: String, Sendable {
 /// in evaluation mode and without gradients. Returns the mean loss per token (nats).
 public func evaluateLanguageModel(_ model: any LanguageModel, streams: Tensor, bptt: Int,
                                   maxTokens: Int? = nil) throws -> (loss: Double, tokens: Int) {
+    if let maxTokens, maxTokens < 1 {
+        throw TrainingError("the token limit (--max-tokens, eval-max-tokens) must be positive, got \(maxTokens); leave it out to evaluate the whole split")
+    }
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }

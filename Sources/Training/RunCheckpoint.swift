@@ -25,6 +25,15 @@ public struct RunCheckpoint {
         guard metadata["format"] == format else {
             throw CheckpointError("\(url.path) is not a deq train checkpoint (format \(metadata["format"] ?? "none")); pass a last.safetensors or best.safetensors written by deq train")
         }
+        for key in ["config", "architecture"] {
+            guard let text = metadata[key] else { continue }
+            guard (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: String] else {
+                throw CheckpointError("\(url.path) has a \(key) entry in its metadata that is not a JSON map of strings; the file was altered — use a checkpoint written by deq train")
+            }
+        }
+        if let step = metadata["step"], (Int(step) ?? -1) < 0 {
+            throw CheckpointError("\(url.path) has step \"\(step)\" in its metadata, not a count of steps; the file was altered — use a checkpoint written by deq train")
+        }
         return RunCheckpoint(tensors: tensors, metadata: metadata, url: url)
     }
 

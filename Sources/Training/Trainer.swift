@@ -57,7 +57,9 @@ public final class Trainer {
     public func run(resume: Bool = false) throws -> Result {
         let c = configuration
         let metric = MetricKind(corpus: corpus)
-        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true) } catch {
+            throw TrainingError("cannot create the run directory \(workDirectory.path) (\(error.localizedDescription)); pass a writable --work-dir")
+        }
         if c.trainSplit != "train" {
             say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
         }
@@ -80,8 +82,8 @@ public final class Trainer {
         let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
         // Equilibrium models take their solver limits and pre-training from the run's options.
         let equilibrium = model as? any EquilibriumLanguageModel
-        equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
-        let optimizer = makeOptimizer(model)
+        try equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
+        let optimizer = try makeOptimizer(model)
         var carry = model.initialState(batch: c.batchSize)
         step = 0
         bestLoss = nil
@@ -105,9 +107,12 @@ public final class Trainer {
             var rng = RandomGenerator(seed: seed).state
             rng.offset = offset
             RandomGenerator.global.state = rng
-            iterator.state = .init(position: position, epoch: epoch, random: random)
+            try iterator.restore(.init(position: position, epoch: epoch, random: random))
             let saved = ckpt.carry
             guard saved.count == carry.count else { throw CheckpointError("\(ckpt.url.path) has \(saved.count) carried state tensors, the model needs \(carry.count)") }
+            guard zip(saved, carry).allSatisfy({ $0.shape == $1.shape }) else {
+                throw CheckpointError("\(ckpt.url.path) carries state of shapes \(saved.map(\.shape)), this run needs \(carry.map(\.shape)); resume with the --batch-size the run was started with")
+            }
             carry = saved
             step = ckpt.step
             bestLoss = m["best_loss"].flatMap(Double.init)
@@ -186,7 +191,7 @@ public final class Trainer {
                 return iterator.next()
             }() else { throw TrainingError("the training split is too short for one BPTT window") }
 
-            let lr = learningRate(at: step)
+            let lr = try learningRate(at: step)
             optimizer.learningRate = lr
             model.train()
             // The reference's shallow pre-training: a few unrolled layers before the solver takes over.
@@ -272,25 +277,25 @@ public final class Trainer {
         }
     }
 
-    private func learningRate(at step: Int) -> Double {
+    private func learningRate(at step: Int) throws(NNError) -> Double {
         let c = configuration
         switch c.scheduler {
-        case "cosine": return CosineWithWarmup(base: c.lr, warmup: c.warmup, total: c.maxStep).learningRate(at: step)
-        case "inv_sqrt": return InverseSquareRoot(base: c.lr, warmup: max(c.warmup, 1)).learningRate(at: step)
-        case "step": return StepDecay(base: c.lr, stepSize: c.evalInterval, gamma: c.decayFactor).learningRate(at: step)
-        case "plateau": return c.warmup > 0 ? LinearWarmup(base: plateauRate, warmup: c.warmup).learningRate(at: step) : plateauRate
-        default: return c.warmup > 0 ? LinearWarmup(base: c.lr, warmup: c.warmup).learningRate(at: step) : c.lr
+        case "cosine": return try CosineWithWarmup(base: c.lr, warmup: c.warmup, total: c.maxStep).learningRate(at: step)
+        case "inv_sqrt": return try InverseSquareRoot(base: c.lr, warmup: max(c.warmup, 1)).learningRate(at: step)
+        case "step": return try StepDecay(base: c.lr, stepSize: c.evalInterval, gamma: c.decayFactor).learningRate(at: step)
+        case "plateau": return c.warmup > 0 ? try LinearWarmup(base: plateauRate, warmup: c.warmup).learningRate(at: step) : plateauRate
+        default: return c.warmup > 0 ? try LinearWarmup(base: c.lr, warmup: c.warmup).learningRate(at: step) : c.lr
         }
     }
 
-    private func makeOptimizer(_ model: any LanguageModel) -> Optimizer {
+    private func makeOptimizer(_ model: any LanguageModel) throws(NNError) -> Optimizer {
         let c = configuration
         switch c.optim {
-        case "adam": return Adam(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "adamw": return AdamW(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "radam": return RAdam(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "adagrad": return Adagrad(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        default: return SGD(model, learningRate: c.lr, momentum: c.momentum, weightDecay: c.weightDecay)
+        case "adam": return try Adam(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "adamw": return try AdamW(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "radam": return try RAdam(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        case "adagrad": return try Adagrad(model, learningRate: c.lr, weightDecay: c.weightDecay)
+        default: return try SGD(model, learningRate: c.lr, momentum: c.momentum, weightDecay: c.weightDecay)
         }
     }
 }

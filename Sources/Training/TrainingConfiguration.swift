@@ -107,6 +107,9 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "pers-mem-size": "all-attention persistent memory vectors per head (0: none; > 0 removes the feed-forward layers)",
     ]
 
+    /// The source name ``apply(_:source:)`` gets for command-line flags (errors then name `--key`).
+    public static let commandLine = "the command line"
+
     /// The canonical spelling of a key (`tgt_len` → `tgt-len`).
     public static func canonical(_ key: String) -> String { key.replacingOccurrences(of: "_", with: "-").lowercased() }
 
@@ -114,20 +117,38 @@ public struct TrainingConfiguration: Equatable, Sendable {
     public mutating func apply(_ values: [String: String], source: String) throws(ConfigurationError) {
         for (rawKey, value) in values.sorted(by: { $0.key < $1.key }) {
             let key = Self.canonical(rawKey)
+            // A flag is named as typed (--lr); a file's key with the file (lr in run.yaml).
+            let named = source == Self.commandLine ? "--\(key)" : "\(key) in \(source)"
             guard Self.keys[key] != nil else {
                 throw ConfigurationError("unknown key \"\(rawKey)\" in \(source); valid keys: \(Self.keys.keys.sorted().joined(separator: ", "))")
             }
             func int() throws(ConfigurationError) -> Int {
-                guard let v = Int(value) else { throw ConfigurationError("\(key) in \(source) must be an integer, got \"\(value)\"") }
+                guard let v = Int(value) else { throw ConfigurationError("\(named) must be an integer, got \"\(value)\"") }
                 return v
             }
             func positive() throws(ConfigurationError) -> Int {
                 let v = try int()
-                guard v > 0 else { throw ConfigurationError("\(key) in \(source) must be positive, got \(v)") }
+                guard v > 0 else { throw ConfigurationError("\(named) must be positive, got \(v)") }
+                return v
+            }
+            func nonNegative() throws(ConfigurationError) -> Int {
+                let v = try int()
+                guard v >= 0 else { throw ConfigurationError("\(named) must be 0 or more, got \(v)") }
                 return v
             }
             func double() throws(ConfigurationError) -> Double {
-                guard let v = Double(value), v.isFinite else { throw ConfigurationError("\(key) in \(source) must be a number, got \"\(value)\"") }
+                guard let v = Double(value), v.isFinite else { throw ConfigurationError("\(named) must be a number, got \"\(value)\"") }
+                return v
+            }
+            /// A number in a range, e.g. `number(">", 0)` for a learning rate.
+            func number(_ lower: String, _ bound: Double, below upper: Double? = nil) throws(ConfigurationError) -> Double {
+                let v = try double()
+                let above = lower == ">" ? v > bound : v >= bound
+                guard above, upper.map({ v <= $0 }) ?? true else {
+                    let range = upper.map { "in \(lower == ">" ? "(" : "[")\(bound), \($0)]" }
+                        ?? (lower == ">" ? (bound == 0 ? "a positive number" : "above \(bound)") : (bound == 0 ? "0 or more" : "at least \(bound)"))
+                    throw ConfigurationError("\(named) must be \(range), got \(value)")
+                }
                 return v
             }
             switch key {
@@ -138,7 +159,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
             case "eval-split": evalSplit = value
             case "vocab-from":
                 guard ["all", "train", "auto"].contains(value) else {
-                    throw ConfigurationError("vocab-from in \(source) must be all, train or auto, got \"\(value)\"")
+                    throw ConfigurationError("\(named) must be all, train or auto, got \"\(value)\"")
                 }
                 vocabFrom = value
             case "batch-size": batchSize = try positive()
@@ -146,32 +167,32 @@ public struct TrainingConfiguration: Equatable, Sendable {
             case "batch-split": batchSplit = try positive()
             case "bptt", "tgt-len": bptt = try positive()
             case "varlen":
-                guard let v = Bool(value.lowercased()) else { throw ConfigurationError("varlen in \(source) must be true or false, got \"\(value)\"") }
+                guard let v = Bool(value.lowercased()) else { throw ConfigurationError("\(named) must be true or false, got \"\(value)\"") }
                 variableLength = v
-            case "lr": lr = try double()
-            case "clip": clip = try double()
+            case "lr": lr = try number(">", 0)
+            case "clip": clip = try number(">=", 0)
             case "optim": optim = value.lowercased()
-            case "momentum": momentum = try double()
-            case "weight-decay": weightDecay = try double()
+            case "momentum": momentum = try number(">=", 0)
+            case "weight-decay": weightDecay = try number(">=", 0)
             case "scheduler": scheduler = value.lowercased()
-            case "warmup": warmup = try int()
-            case "decay-factor": decayFactor = try double()
+            case "warmup": warmup = try nonNegative()
+            case "decay-factor": decayFactor = try number(">", 0, below: 1)
             case "seed":
-                guard let v = UInt64(value) else { throw ConfigurationError("seed in \(source) must be a non-negative integer, got \"\(value)\"") }
+                guard let v = UInt64(value) else { throw ConfigurationError("\(named) must be a non-negative integer, got \"\(value)\"") }
                 seed = v
             case "max-step": maxStep = try positive()
-            case "max-time": maxTime = try double()
+            case "max-time": maxTime = try number(">", 0)
             case "eval-interval": evalInterval = try positive()
             case "eval-max-tokens": evalMaxTokens = try positive()
             case "final-eval-full":
-                guard let v = Bool(value.lowercased()) else { throw ConfigurationError("final-eval-full in \(source) must be true or false, got \"\(value)\"") }
+                guard let v = Bool(value.lowercased()) else { throw ConfigurationError("\(named) must be true or false, got \"\(value)\"") }
                 finalEvalFull = v
             case "log-interval": logInterval = try positive()
             case "work-dir", "run-dir": workDir = value
-            case "mem-len": memLen = try int()
+            case "mem-len": memLen = try nonNegative()
             case "f-thres": fThres = try positive()
             case "b-thres": bThres = try positive()
-            case "pretrain-steps": pretrainSteps = try int()
+            case "pretrain-steps": pretrainSteps = try nonNegative()
             default: modelOptions[key] = value
             }
         }

@@ -39,7 +39,7 @@ struct BenchAdaptiveSpan: ParsableCommand {
         c.layers = layers; c.hiddenSize = hidden; c.innerHiddenSize = inner; c.heads = heads; c.span = span
         c.adaptiveSpan = !fixed
         c.adaptiveCache = !fixed
-        let result = AdaptiveSpanStepBenchmark(configuration: c, batch: batch, block: block, spanRatio: fixed ? nil : spanRatio)
+        let result = try AdaptiveSpanStepBenchmark(configuration: c, batch: batch, block: block, spanRatio: fixed ? nil : spanRatio)
             .run(warmup: warmup, repeats: repeats)
         let row: [String: Any] = [
             "name": "adaptive_span_train_step", "mode": fixed ? "fixed" : "adaptive", "span": span, "block": block, "batch": batch,

@@ -16,6 +16,11 @@ struct BenchDEQMemory: ParsableCommand {
     @Option(help: "State width.") var width = 256
     @Option(help: "Batch size.") var batch = 32
 
+    func validate() throws {
+        try requireAtLeast(1, ["width": width, "batch": batch])
+        try requireAtLeast(1, ["iterations": iterations.min() ?? 1])
+    }
+
     func run() throws {
         let bench = DEQBenchModel(width: width, batch: batch)
         var rows: [[String: Any]] = []
@@ -38,6 +43,10 @@ struct BenchDEQStep: ParsableCommand {
     @Option(name: .customLong("f-thres"), help: "Forward iterations.") var fThres = 30
     @Option(name: .customLong("b-thres"), help: "Backward iterations.") var bThres = 30
     @Option(help: "Timed repeats (median reported).") var repeats = 10
+
+    func validate() throws {
+        try requireAtLeast(1, ["f-thres": fThres, "b-thres": bThres, "repeats": repeats])
+    }
 
     func run() throws {
         let bench = DEQBenchModel(width: 256, batch: 32)

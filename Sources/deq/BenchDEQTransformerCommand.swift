@@ -23,6 +23,11 @@ struct BenchDEQTransformer: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup = 2
     @Option(help: "Timed steps (median reported).") var repeats = 7
 
+    func validate() throws {
+        try requireAtLeast(1, ["batch": batch, "length": length, "vocabulary": vocabulary, "f-thres": fThres, "b-thres": bThres, "repeats": repeats])
+        try requireAtLeast(0, ["warmup": warmup])
+    }
+
     func run() throws {
         RandomGenerator.manualSeed(7)
         var options = DEQOptions.smallTransformer
@@ -33,7 +38,7 @@ struct BenchDEQTransformer: ParsableCommand {
         options.onFailure = .ignore
         let config = DEQTransformerLM.Configuration.small(vocabulary: vocabulary)
         let model = DEQTransformerLM(config, options: options)
-        let optimizer = Adam(model, learningRate: 1e-4)
+        let optimizer = try Adam(model, learningRate: 1e-4)
         let tokens = Tensor.randint(0, vocabulary, [batch, length])
         let targets = Tensor.randint(0, vocabulary, [batch, length])
         let memory = Tensor.randn([batch, config.memoryLength, config.modelSize])

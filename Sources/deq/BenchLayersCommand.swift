@@ -26,6 +26,10 @@ struct BenchLayers: ParsableCommand {
     @Option(help: "Also write a small trained layer's checkpoint here (read by Benchmarks/peers/safetensors_roundtrip.py).")
     var saveCheckpoint: String?
 
+    func validate() throws {
+        try requireAtLeast(1, ["iterations": iterations, "threads": threads])
+    }
+
     func run() throws {
         Threading.threadCount = threads
         RandomGenerator.manualSeed(0)
@@ -58,7 +62,7 @@ struct BenchLayers: ParsableCommand {
     /// metadata (`sum:<name>`) so a reader can check the values it loaded.
     static func writeSample(to url: URL) throws {
         let layer = TransformerEncoderLayer(16, heads: 4, feedForward: 32)
-        let opt = SGD(layer, learningRate: 0.1, momentum: 0.9)
+        let opt = try SGD(layer, learningRate: 0.1, momentum: 0.9)
         try layer(Tensor.randn([2, 5, 16])).square().mean().backward()
         opt.step()
         var sums: [String: String] = [:]
@@ -77,7 +81,7 @@ struct BenchLayers: ParsableCommand {
     static func lstmStep() throws -> () throws -> Void {
         let (vocab, size, bptt, batch) = (33_278, 200, 35, 20)
         let model = LSTMLanguageModel(vocabulary: vocab, size: size, layers: 2)
-        let opt = SGD(model, learningRate: 20)
+        let opt = try SGD(model, learningRate: 20)
         let input = Tensor.randint(0, vocab, [bptt, batch])
         let target = Tensor.randint(0, vocab, [bptt * batch])
         return {

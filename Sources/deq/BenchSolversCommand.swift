@@ -41,6 +41,11 @@ struct BenchSolvers: ParsableCommand {
     @Flag(name: .long, help: "Also print the limited-memory vs full Broyden peak-memory comparison (limits 30 and 300, tanh-256).")
     var memory = false
 
+    func validate() throws {
+        try requireAtLeast(1, ["max-iterations": maxIterations, "repeats": repeats])
+        guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be 0 or a positive number, got \(tolerance)") }
+    }
+
     func run() throws {
         var problems = SolverTestProblems.suiteWithModels()
         if let filter = problem { problems = problems.filter { $0.name.contains(filter) } }

@@ -29,6 +29,11 @@ struct CopyMemoryCommand: ParsableCommand {
     @Option(help: "Print a line every this many steps.") var every = 25
     @Option(help: "Random seed.") var seed: UInt64 = 0
 
+    func validate() throws {
+        // The task's sizes are checked by SyntheticTask, the rate by the optimizer, the solver limits by the model.
+        try requireAtLeast(1, ["steps": steps, "every": every])
+    }
+
     func run() throws {
         RandomGenerator.manualSeed(seed)
         let classes = alphabet + 2
@@ -44,11 +49,11 @@ struct CopyMemoryCommand: ParsableCommand {
         }
         let net = try ModelRegistry.make(model, vocabularySize: classes, options: options)
         let forward = fThres ?? (model == "deq-trellisnet" ? length + delay + 10 : 20)
-        (net as? any EquilibriumLanguageModel)?.configureSolvers(forwardIterations: forward, backwardIterations: bThres ?? forward)
-        let optimizer = Adam(net, learningRate: lr)
-        let schedule: (any LearningRateSchedule)? = scheduler == "cosine" ? CosineWithWarmup(base: lr, total: steps) : nil
+        try (net as? any EquilibriumLanguageModel)?.configureSolvers(forwardIterations: forward, backwardIterations: bThres ?? forward)
+        let optimizer = try Adam(net, learningRate: lr)
+        let schedule: (any LearningRateSchedule)? = scheduler == "cosine" ? try CosineWithWarmup(base: lr, total: steps) : nil
         let data = RandomGenerator(seed: seed &+ 1)
-        let test = SyntheticTask.copyMemory(batch: 256, length: length, delay: delay, alphabet: alphabet, generator: RandomGenerator(seed: 99))
+        let test = try SyntheticTask.copyMemory(batch: 256, length: length, delay: delay, alphabet: alphabet, generator: RandomGenerator(seed: 99))
         print("copy memory: \(length) symbols from \(alphabet), delay \(delay) (sequences of \(2 * length + delay)); \(model), \(net.parameterCount()) parameters")
         print("chance accuracy on the copied symbols: \(String(format: "%.3f", 1 / Double(alphabet)))")
         if net is any EquilibriumLanguageModel { print("solver iterations: forward \(forward), backward \(bThres ?? forward)") }
@@ -57,7 +62,7 @@ struct CopyMemoryCommand: ParsableCommand {
         var best = (accuracy: 0.0, step: 0)
         for step in 1...steps {
             schedule?.apply(to: optimizer, step: step - 1)
-            let batch = SyntheticTask.copyMemory(batch: batchSize, length: length, delay: delay, alphabet: alphabet, generator: data)
+            let batch = try SyntheticTask.copyMemory(batch: batchSize, length: length, delay: delay, alphabet: alphabet, generator: data)
             optimizer.zeroGrad()
             let (logits, _) = net(batch.input, state: net.initialState(batch: batchSize))
             let loss = crossEntropy(logits, batch.target.flattened())

@@ -22,6 +22,13 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("jac-weight"), help: "Weight of the Jacobian regularisation term (keeps the solves short).")
     var jacobianWeight = 1.0
 
+    func validate() throws {
+        try requireAtLeast(1, ["steps": steps, "width": width, "every": every])
+        try requireAtLeast(2, ["length": length])
+        try requireAbove(0, "seconds", seconds)
+        guard jacobianWeight.isFinite, jacobianWeight >= 0 else { throw ValidationError("--jac-weight must be 0 or a positive number, got \(jacobianWeight)") }
+    }
+
     func run() throws {
         RandomGenerator.manualSeed(seed)
         print("""
@@ -34,7 +41,7 @@ struct DemoCommand: ParsableCommand {
         """)
         let model = AddingDEQ(length: length, width: width)
         model.deq.options.jacobianRegularization = jacobianWeight
-        let optimizer = Adam(model, learningRate: 3e-3)
+        let optimizer = try Adam(model, learningRate: 3e-3)
         let data = AddingProblem(length: length, generator: RandomGenerator(seed: seed &+ 1))
         let test = data.batch(512)
         let start = Date()

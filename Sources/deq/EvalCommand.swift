@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
         // An imported reference checkpoint numbers the same words in the reference's order.
         let corpus = try loaded.reindexed(to: ckpt.vocabulary ?? loaded.vocabulary)
         if let deqModel = lm as? any EquilibriumLanguageModel, let f = config["f-thres"].flatMap(Int.init) {
-            deqModel.configureSolvers(forwardIterations: f, backwardIterations: config["b-thres"].flatMap(Int.init) ?? f)
+            try deqModel.configureSolvers(forwardIterations: f, backwardIterations: config["b-thres"].flatMap(Int.init) ?? f)
         }
         let streams = try batchify(corpus.splits[split] ?? corpus.tensor(split).toArray(Int64.self).map(Int.init), batchSize: batchSize)
         let window = bptt ?? config["bptt"].flatMap(Int.init) ?? 35
@@ -69,14 +69,15 @@ struct EvalCommand: ParsableCommand {
         }
         let iterations = fThres.isEmpty ? [deqModel.deq.options.forwardIterations] : fThres
         let memories = memLen.isEmpty ? [transformer?.memoryLength ?? 0] : memLen
+        for f in iterations { try deqModel.setInferenceIterations(f) }   // every value is checked before the first evaluation
+        for m in memories { try transformer?.setMemoryLength(m) }
         print("f_thres  mem_len  tokens  loss     \(metric.rawValue)      mean fwd it  s")
         var series: [CurvePlot.Series] = []
         for m in memories {
-            transformer?.memoryLength = m
+            try transformer?.setMemoryLength(m)
             var values: [Double] = []
             for f in iterations {
-                deqModel.deq.options.forwardIterations = f
-                deqModel.deq.options.unrolledSteps = nil
+                try deqModel.setInferenceIterations(f)
                 let start = Date()
                 let (loss, tokens) = try evaluateLanguageModel(lm, streams: streams, bptt: window, maxTokens: maxTokens)
                 let value = metric.value(loss: loss)
@@ -90,7 +91,9 @@ struct EvalCommand: ParsableCommand {
         if let plot {
             let chart = CurvePlot(title: "\(metric.rawValue) against inference-time solver iterations",
                                   xLabel: "f_thres", yLabel: metric.rawValue, series: series)
-            try chart.render().write(toFile: plot, atomically: true, encoding: .utf8)
+            do { try chart.render().write(toFile: plot, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write --plot \(plot) (\(error.localizedDescription)); pass a path in an existing, writable folder")
+            }
             print("wrote \(plot)")
         }
     }

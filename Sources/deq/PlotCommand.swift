@@ -13,6 +13,10 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Chart title.") var title: String?
     @Flag(name: .customLong("log-y"), help: "Logarithmic y axis (perplexities that start in the thousands).") var logY = false
 
+    func validate() throws {
+        try requireAtLeast(1, ["smoothing": smoothing])
+    }
+
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: runPath, isDirectory: &isDirectory) else {
@@ -29,7 +33,9 @@ struct PlotCommand: ParsableCommand {
         var plot = CurvePlot.fromLog(entries, field: metric, smoothing: smoothing, title: title ?? log.deletingLastPathComponent().lastPathComponent)
         plot.logY = logY
         let out = output.map { URL(fileURLWithPath: $0) } ?? log.deletingLastPathComponent().appendingPathComponent("curves.svg")
-        try plot.render().write(to: out, atomically: true, encoding: .utf8)
+        do { try plot.render().write(to: out, atomically: true, encoding: .utf8) } catch {
+            throw ValidationError("cannot write \(out.path) (\(error.localizedDescription)); pass --output in an existing, writable folder")
+        }
         print("wrote \(out.path)")
     }
 }

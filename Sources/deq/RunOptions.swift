@@ -3,48 +3,50 @@ import Datasets
 import Foundation
 import Training
 
-/// The training flags, named after the reference scripts. Each one, when given, overrides the
+/// The training flags, named after the reference scripts. Values are taken as given, even when
+/// they start with a dash (`--lr -1`), so that the configuration check names the flag and the
+/// range instead of the parser reporting a missing value. Each one, when given, overrides the
 /// same key of the preset and the `--config` file (see ``TrainingConfiguration/keys``).
 struct RunOptions: ParsableArguments {
-    @Option(help: "Model name (lstm-lm).") var model: String?
-    @Option(help: "Preset under Configs/ (<model>-<preset>.json), e.g. small.") var preset: String?
-    @Option(help: "YAML or JSON file with the same keys as these flags.") var config: String?
-    @Option(help: "Data directory holding <dataset>/ (else EQ_DATA).") var data: String?
-    @Option(help: "wikitext-2, wikitext-103, ptb, ptb-char, enwik8, text8.") var dataset: String?
-    @Option(name: .customLong("train-split"), help: "Split to train on (valid where only valid/test exist).") var trainSplit: String?
-    @Option(name: .customLong("eval-split"), help: "Split evaluated during training.") var evalSplit: String?
-    @Option(name: .customLong("vocab-from"), help: "auto (default: all, or train when another split stands in for train), all (every split, as the reference code) or train (others read as <unk>).") var vocabFrom: String?
-    @Option(name: .customLong("batch-size")) var batchSize: String?
-    @Option(name: .customLong("eval-batch-size")) var evalBatchSize: String?
-    @Option(name: .customLong("batch-split"), help: "Gradient-accumulation chunks per batch.") var batchSplit: String?
-    @Option(help: "BPTT window length.") var bptt: String?
-    @Option(name: .customLong("tgt-len"), help: "Alias of --bptt (Transformer-XL's name).") var tgtLen: String?
-    @Option(help: "Vary window lengths around --bptt (true/false).") var varlen: String?
-    @Option(help: "Learning rate.") var lr: String?
-    @Option(help: "Gradient-norm clip (0 = off).") var clip: String?
-    @Option(help: "sgd, adam, adamw, radam, adagrad.") var optim: String?
-    @Option var momentum: String?
-    @Option(name: .customLong("weight-decay")) var weightDecay: String?
-    @Option(help: "constant, cosine, inv_sqrt, step, plateau.") var scheduler: String?
-    @Option var warmup: String?
-    @Option(name: .customLong("decay-factor")) var decayFactor: String?
-    @Option var seed: String?
-    @Option(name: .customLong("max-step")) var maxStep: String?
-    @Option(name: .customLong("max-time"), help: "Stop training after this many seconds.") var maxTime: String?
-    @Option(name: .customLong("eval-interval")) var evalInterval: String?
-    @Option(name: .customLong("eval-max-tokens"), help: "Tokens per intermediate evaluation.") var evalMaxTokens: String?
-    @Option(name: .customLong("log-interval")) var logInterval: String?
-    @Option(name: .customLong("final-eval-full"), help: "Evaluate the whole split at the end (true/false).") var finalEvalFull: String?
-    @Option(name: [.customLong("work-dir"), .customLong("run-dir")], help: "Run directory.") var workDir: String?
-    @Option(name: .customLong("mem-len")) var memLen: String?
-    @Option(name: .customLong("f-thres")) var fThres: String?
-    @Option(name: .customLong("b-thres")) var bThres: String?
-    @Option(name: .customLong("pretrain-steps")) var pretrainSteps: String?
-    @Option var emsize: String?
-    @Option var nhid: String?
-    @Option var nlayers: String?
-    @Option var dropout: String?
-    @Option var tied: String?
+    @Option(parsing: .unconditional, help: "Model name (lstm-lm).") var model: String?
+    @Option(parsing: .unconditional, help: "Preset under Configs/ (<model>-<preset>.json), e.g. small.") var preset: String?
+    @Option(parsing: .unconditional, help: "YAML or JSON file with the same keys as these flags.") var config: String?
+    @Option(parsing: .unconditional, help: "Data directory holding <dataset>/ (else EQ_DATA).") var data: String?
+    @Option(parsing: .unconditional, help: "wikitext-2, wikitext-103, ptb, ptb-char, enwik8, text8.") var dataset: String?
+    @Option(name: .customLong("train-split"), parsing: .unconditional, help: "Split to train on (valid where only valid/test exist).") var trainSplit: String?
+    @Option(name: .customLong("eval-split"), parsing: .unconditional, help: "Split evaluated during training.") var evalSplit: String?
+    @Option(name: .customLong("vocab-from"), parsing: .unconditional, help: "auto (default: all, or train when another split stands in for train), all (every split, as the reference code) or train (others read as <unk>).") var vocabFrom: String?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional) var batchSize: String?
+    @Option(name: .customLong("eval-batch-size"), parsing: .unconditional) var evalBatchSize: String?
+    @Option(name: .customLong("batch-split"), parsing: .unconditional, help: "Gradient-accumulation chunks per batch.") var batchSplit: String?
+    @Option(parsing: .unconditional, help: "BPTT window length.") var bptt: String?
+    @Option(name: .customLong("tgt-len"), parsing: .unconditional, help: "Alias of --bptt (Transformer-XL's name).") var tgtLen: String?
+    @Option(parsing: .unconditional, help: "Vary window lengths around --bptt (true/false).") var varlen: String?
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: String?
+    @Option(parsing: .unconditional, help: "Gradient-norm clip (0 = off).") var clip: String?
+    @Option(parsing: .unconditional, help: "sgd, adam, adamw, radam, adagrad.") var optim: String?
+    @Option(parsing: .unconditional) var momentum: String?
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional) var weightDecay: String?
+    @Option(parsing: .unconditional, help: "constant, cosine, inv_sqrt, step, plateau.") var scheduler: String?
+    @Option(parsing: .unconditional) var warmup: String?
+    @Option(name: .customLong("decay-factor"), parsing: .unconditional) var decayFactor: String?
+    @Option(parsing: .unconditional) var seed: String?
+    @Option(name: .customLong("max-step"), parsing: .unconditional) var maxStep: String?
+    @Option(name: .customLong("max-time"), parsing: .unconditional, help: "Stop training after this many seconds.") var maxTime: String?
+    @Option(name: .customLong("eval-interval"), parsing: .unconditional) var evalInterval: String?
+    @Option(name: .customLong("eval-max-tokens"), parsing: .unconditional, help: "Tokens per intermediate evaluation.") var evalMaxTokens: String?
+    @Option(name: .customLong("log-interval"), parsing: .unconditional) var logInterval: String?
+    @Option(name: .customLong("final-eval-full"), parsing: .unconditional, help: "Evaluate the whole split at the end (true/false).") var finalEvalFull: String?
+    @Option(name: [.customLong("work-dir"), .customLong("run-dir")], parsing: .unconditional, help: "Run directory.") var workDir: String?
+    @Option(name: .customLong("mem-len"), parsing: .unconditional) var memLen: String?
+    @Option(name: .customLong("f-thres"), parsing: .unconditional) var fThres: String?
+    @Option(name: .customLong("b-thres"), parsing: .unconditional) var bThres: String?
+    @Option(name: .customLong("pretrain-steps"), parsing: .unconditional) var pretrainSteps: String?
+    @Option(parsing: .unconditional) var emsize: String?
+    @Option(parsing: .unconditional) var nhid: String?
+    @Option(parsing: .unconditional) var nlayers: String?
+    @Option(parsing: .unconditional) var dropout: String?
+    @Option(parsing: .unconditional) var tied: String?
 
     /// The flags that were given, as configuration keys.
     var given: [String: String] {
@@ -75,7 +77,7 @@ struct RunOptions: ParsableArguments {
             try c.apply(ConfigFile.read(url.path), source: url.path)
         }
         if let config { try c.apply(ConfigFile.read(config), source: config) }
-        try c.apply(given, source: "the command line")
+        try c.apply(given, source: TrainingConfiguration.commandLine)
         return c
     }
 }

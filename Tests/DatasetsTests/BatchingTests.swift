@@ -58,8 +58,8 @@ import Tensors
 }
 
 @Suite struct SyntheticTaskTests {
-    @Test func copyMemoryRepeatsTheSymbolsAfterTheDelimiter() {
-        let b = SyntheticTask.copyMemory(batch: 3, length: 4, delay: 5, alphabet: 8, generator: RandomGenerator(seed: 1))
+    @Test func copyMemoryRepeatsTheSymbolsAfterTheDelimiter() throws {
+        let b = try SyntheticTask.copyMemory(batch: 3, length: 4, delay: 5, alphabet: 8, generator: RandomGenerator(seed: 1))
         #expect(b.input.shape == [13, 3])
         #expect(b.target.shape == [13, 3])
         let x = b.input.toArray(Int64.self), y = b.target.toArray(Int64.self)
@@ -74,8 +74,8 @@ import Tensors
         }
     }
 
-    @Test func addingTargetIsTheSumOfTheTwoMarkedValues() {
-        let b = SyntheticTask.adding(batch: 5, length: 20, dtype: .float64, generator: RandomGenerator(seed: 2))
+    @Test func addingTargetIsTheSumOfTheTwoMarkedValues() throws {
+        let b = try SyntheticTask.adding(batch: 5, length: 20, dtype: .float64, generator: RandomGenerator(seed: 2))
         #expect(b.input.shape == [20, 5, 2])
         let x = b.input.toArray(Double.self), y = b.target.toArray(Double.self)
         for j in 0..<5 {
@@ -88,9 +88,9 @@ import Tensors
         }
     }
 
-    @Test func nthFarthestAnswersByBruteForce() {
+    @Test func nthFarthestAnswersByBruteForce() throws {
         let count = 8, dim = 16
-        let b = SyntheticTask.nthFarthest(batch: 6, count: count, dimension: dim, dtype: .float64, generator: RandomGenerator(seed: 3))
+        let b = try SyntheticTask.nthFarthest(batch: 6, count: count, dimension: dim, dtype: .float64, generator: RandomGenerator(seed: 3))
         let features = dim + 3 * count
         #expect(b.input.shape == [count, 6, features])
         let x = b.input.toArray(Double.self), y = b.target.toArray(Int64.self)

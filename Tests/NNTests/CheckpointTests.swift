@@ -31,7 +31,7 @@ func bits(_ t: Tensor) -> [UInt8] {
     let dir = scratchDirectory()
     let url = dir.appendingPathComponent("model.safetensors")
     let model = Mixed()
-    let opt = Adam(model, learningRate: 0.01)
+    let opt = try Adam(model, learningRate: 0.01)
     try (model.fc(Tensor.randn([2, 3])).sum() + model.table.square().sum()).backward()
     opt.step()
     let gen = RandomGenerator(seed: 42)
@@ -39,7 +39,7 @@ func bits(_ t: Tensor) -> [UInt8] {
     try Checkpoint.save(model: model, optimizer: opt, step: 123, generator: gen, extra: ["run": "test"], to: url)
 
     let restored = Mixed()
-    let opt2 = Adam(restored, learningRate: 1)
+    let opt2 = try Adam(restored, learningRate: 1)
     let gen2 = RandomGenerator(seed: 0)
     let info = try Checkpoint.load(into: restored, optimizer: opt2, generator: gen2, from: url)
     #expect(info.step == 123 && info.metadata["run"] == "test")
@@ -123,4 +123,22 @@ func bits(_ t: Tensor) -> [UInt8] {
     #expect(t["ids"]!.dtype == .int64 && t["ids"]!.toArray(Int64.self) == [1, -2, 3, 40_000_000_000])
     #expect(t["mask"]!.dtype == .bool && t["mask"]!.scalars == [1, 0, 1])
     #expect(t["scalar"]!.shape == [] && t["scalar"]!.item == 3.5)
+}
+
+/// Shapes read from a file are checked before a tensor is made: too many dimensions, negative
+/// sizes and byte counts that overflow are errors naming the entry, not traps.
+@Test func shapesFromAFileAreCheckedBeforeATensorIsMade() throws {
+    func file(_ shape: [Int], bytes: Int = 4) throws -> Data {
+        let header: [String: Any] = ["x": ["dtype": "F32", "shape": shape, "data_offsets": [0, bytes]] as [String: Any]]
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var n = UInt64(json.count).littleEndian
+        return withUnsafeBytes(of: &n) { Data($0) } + json + Data(count: bytes)
+    }
+    for (shape, expected) in [(Array(repeating: 1, count: 13), "13 dimensions"), ([-1, -4], "negative size"),
+                              ([1 << 62, 4], "more than the largest integer"), ([Int.max, Int.max], "more than the largest integer")] {
+        do { _ = try Safetensors.decode(try file(shape), source: "x.safetensors"); Issue.record("\(shape) was accepted") } catch {
+            #expect("\(error)".contains("x.safetensors") && "\(error)".contains(expected), "\(error)")
+        }
+    }
+    #expect(try Safetensors.decode(try file(Array(repeating: 1, count: 12)), source: "ok").tensors["x"]?.rank == 12)
 }

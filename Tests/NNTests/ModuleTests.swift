@@ -60,7 +60,7 @@ final class Stack: Module {
     #expect(m.parameterCount(trainableOnly: true) == 3)
     #expect(m.parameterCount() == 11)
     let before = m.parameters()[0].detached().scalars
-    let opt = SGD(m, learningRate: 0.1)
+    let opt = try SGD(m, learningRate: 0.1)
     try m(Tensor.randn([4, 3])).sum().backward()
     opt.step()
     #expect(m.parameters()[0].detached().scalars == before)
@@ -73,7 +73,7 @@ final class Stack: Module {
 
 @Test func optimizerUpdatesKeepAutogradIdentity() throws {
     let fc = Linear(2, 2)
-    let opt = SGD(fc, learningRate: 0.5)
+    let opt = try SGD(fc, learningRate: 0.5)
     let w0 = fc.weight
     try fc(Tensor.ones([1, 2])).sum().backward()
     opt.step()

@@ -35,7 +35,7 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
 
 @Test func sgdPlainAndWithWeightDecay() throws {
     let q = Quadratic()
-    try compare(q, SGD(q, learningRate: 0.1, weightDecay: 0.01)) { _, p, g in
+    try compare(q, try SGD(q, learningRate: 0.1, weightDecay: 0.01)) { _, p, g in
         for i in 0..<3 { p[i] -= 0.1 * (g[i] + 0.01 * p[i]) }
     }
 }
@@ -44,7 +44,7 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     for nesterov in [false, true] {
         let q = Quadratic()
         var buf = [Double](repeating: 0, count: 3)
-        try compare(q, SGD(q, learningRate: 0.1, momentum: 0.9, nesterov: nesterov)) { t, p, g in
+        try compare(q, try SGD(q, learningRate: 0.1, momentum: 0.9, nesterov: nesterov)) { t, p, g in
             for i in 0..<3 {
                 buf[i] = t == 1 ? g[i] : 0.9 * buf[i] + g[i]
                 p[i] -= 0.1 * (nesterov ? g[i] + 0.9 * buf[i] : buf[i])
@@ -57,8 +57,8 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     for decoupled in [false, true] {
         let q = Quadratic()
         let (lr, b1, b2, eps, wd) = (0.05, 0.9, 0.999, 1e-8, 0.1)
-        let opt: Optimizer = decoupled ? AdamW(q, learningRate: lr, weightDecay: wd)
-            : Adam(q, learningRate: lr, weightDecay: wd)
+        let opt: Optimizer = decoupled ? try AdamW(q, learningRate: lr, weightDecay: wd)
+            : try Adam(q, learningRate: lr, weightDecay: wd)
         var m = [0.0, 0, 0], v = [0.0, 0, 0]
         try compare(q, opt) { t, p, g0 in
             for i in 0..<3 {
@@ -79,7 +79,7 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
     var m = [0.0, 0, 0], v = [0.0, 0, 0]
     let rhoInf = 2 / (1 - b2) - 1
     var rectifiedSteps = 0
-    try compare(q, RAdam(q, learningRate: lr), steps: 8) { t, p, g in
+    try compare(q, try RAdam(q, learningRate: lr), steps: 8) { t, p, g in
         let bt2 = pow(b2, Double(t))
         let rho = rhoInf - 2 * Double(t) * bt2 / (1 - bt2)
         for i in 0..<3 {
@@ -101,7 +101,7 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
 @Test func adagrad() throws {
     let q = Quadratic()
     var s = [0.0, 0, 0]
-    try compare(q, Adagrad(q, learningRate: 0.3)) { _, p, g in
+    try compare(q, try Adagrad(q, learningRate: 0.3)) { _, p, g in
         for i in 0..<3 {
             s[i] += g[i] * g[i]
             p[i] -= 0.3 * g[i] / (s[i].squareRoot() + 1e-10)
@@ -125,42 +125,65 @@ func compare(_ q: Quadratic, _ opt: Optimizer, steps: Int = 4,
 
 @Test func optimizerStateRoundTrips() throws {
     let q = Quadratic()
-    let opt = Adam(q, learningRate: 0.1)
+    let opt = try Adam(q, learningRate: 0.1)
     try q.computeGradient(); opt.step()
     let (tensors, meta) = opt.exportState()
     #expect(Set(tensors.keys) == ["p.exp_avg", "p.exp_avg_sq", "p.step"])
-    let fresh = Adam(q, learningRate: 0.5)
+    let fresh = try Adam(q, learningRate: 0.5)
     try fresh.importState(tensors: tensors, metadata: meta)
     #expect(fresh.stepCount == 1 && fresh.learningRate == 0.1)
     #expect(fresh.state["p"]!["exp_avg"]!.scalars == opt.state["p"]!["exp_avg"]!.scalars)
     #expect(throws: CheckpointError.self) { try fresh.importState(tensors: ["q.exp_avg": Tensor.zeros([3])], metadata: [:]) }
 }
 
-@Test func schedulesMatchTheirFormulas() {
-    let step = StepDecay(base: 0.1, stepSize: 3, gamma: 0.5)
+@Test func schedulesMatchTheirFormulas() throws {
+    let step = try StepDecay(base: 0.1, stepSize: 3, gamma: 0.5)
     #expect(step.learningRate(at: 0) == 0.1 && step.learningRate(at: 2) == 0.1)
     #expect(abs(step.learningRate(at: 7) - 0.025) < 1e-15)
     #expect(abs(ExponentialDecay(base: 2, gamma: 0.9).learningRate(at: 3) - 2 * 0.729) < 1e-15)
-    let warm = LinearWarmup(base: 1, warmup: 4)
+    let warm = try LinearWarmup(base: 1, warmup: 4)
     #expect(warm.learningRate(at: 0) == 0.25 && warm.learningRate(at: 3) == 1 && warm.learningRate(at: 10) == 1)
-    let cosine = CosineWithWarmup(base: 1, warmup: 10, total: 110, minimum: 0.1)
+    let cosine = try CosineWithWarmup(base: 1, warmup: 10, total: 110, minimum: 0.1)
     #expect(abs(cosine.learningRate(at: 4) - 0.5) < 1e-15)
     #expect(abs(cosine.learningRate(at: 10) - 1) < 1e-15)
     #expect(abs(cosine.learningRate(at: 60) - 0.55) < 1e-12)          // halfway: min + (1 − min)/2
     #expect(abs(cosine.learningRate(at: 35) - (0.1 + 0.9 * (1 + cos(Double.pi / 4)) / 2)) < 1e-12)
     #expect(abs(cosine.learningRate(at: 500) - 0.1) < 1e-15)
     // A run shorter than its warm-up (a 5-step try of a long preset) only warms up.
-    let short = CosineWithWarmup(base: 1, warmup: 16_000, total: 5)
+    let short = try CosineWithWarmup(base: 1, warmup: 16_000, total: 5)
     #expect(short.learningRate(at: 4) == 5.0 / 16_000)
-    let isr = InverseSquareRoot(base: 1, warmup: 100)
+    let isr = try InverseSquareRoot(base: 1, warmup: 100)
     #expect(abs(isr.learningRate(at: 49) - 0.5) < 1e-15)
     #expect(abs(isr.learningRate(at: 99) - 1) < 1e-15)
     #expect(abs(isr.learningRate(at: 399) - 0.5) < 1e-15)
-    let plateau = ReduceOnPlateau(base: 1, factor: 0.5, patience: 2, cooldown: 1)
+    let plateau = try ReduceOnPlateau(base: 1, factor: 0.5, patience: 2, cooldown: 1)
     let rates = [5.0, 4, 4, 4, 4, 4, 4, 4, 3].map { plateau.report($0) }
     // Bad reports 1, 2, 3 (> patience) at the 5th value; cooldown skips one; then 3 more bad ones.
     #expect(rates == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5])
-    let sgd = SGD(Linear(1, 1), learningRate: 1)
+    let sgd = try SGD(Linear(1, 1), learningRate: 1)
     cosine.apply(to: sgd, step: 60)
     #expect(abs(sgd.learningRate - 0.55) < 1e-12)
+}
+
+@Test func badSettingsAreErrorsNamingTheSetting() {
+    let m = Linear(2, 2)
+    let cases: [(String, () throws -> Any)] = [
+        ("learning rate must be a non-negative number, got -1", { try SGD(m, learningRate: -1) }),
+        ("learning rate must be a non-negative number, got nan", { try Adam(m, learningRate: .nan) }),
+        ("momentum must be a non-negative number", { try SGD(m, learningRate: 1, momentum: -1) }),
+        ("Nesterov momentum needs momentum > 0", { try SGD(m, learningRate: 1, nesterov: true) }),
+        ("beta2 must be in [0, 1)", { try Adam(m, beta2: 1) }),
+        ("weight decay must be a non-negative number", { try AdamW(m, weightDecay: -0.1) }),
+        ("eps must be a non-negative number", { try Adagrad(m, eps: -1) }),
+        ("step size must be positive, got 0", { try StepDecay(base: 1, stepSize: 0) }),
+        ("warm-up must be a positive number of steps, got 0", { try InverseSquareRoot(base: 1, warmup: 0) }),
+        ("warm-up must be 0 or more steps, got -1", { try LinearWarmup(base: 1, warmup: -1) }),
+        ("total must be a positive number of steps, got 0", { try CosineWithWarmup(base: 1, total: 0) }),
+        ("factor must be in (0, 1), got 1.0", { try ReduceOnPlateau(base: 1, factor: 1) }),
+    ]
+    for (expected, make) in cases {
+        do { _ = try make(); Issue.record("accepted: \(expected)") } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
 }

@@ -38,7 +38,7 @@ func train(_ m: TinyLM, _ opt: Optimizer, steps: Int, data: Tensor) throws -> [D
     let gen = RandomGenerator(seed: 5)
     RandomGenerator.manualSeed(11)
     let model = TinyLM(generator: gen)
-    let opt = Adam(model, learningRate: 0.03)
+    let opt = try Adam(model, learningRate: 0.03)
     let first = try train(model, opt, steps: 30, data: data)
     #expect(first.last! < first.first! * 0.7)
 
@@ -48,7 +48,7 @@ func train(_ m: TinyLM, _ opt: Optimizer, steps: Int, data: Tensor) throws -> [D
 
     let gen2 = RandomGenerator(seed: 999)
     let resumed = TinyLM(generator: gen2)
-    let opt2 = Adam(resumed, learningRate: 1)
+    let opt2 = try Adam(resumed, learningRate: 1)
     let info = try Checkpoint.load(into: resumed, optimizer: opt2, generator: gen2, from: url)
     #expect(info.step == 30)
     let replay = try train(resumed, opt2, steps: 5, data: data)

@@ -56,6 +56,28 @@ import Tensors
         let json = try ConfigFile.parseJSON(Data(#"{"lr": 20, "bptt": 35, "dataset": "wikitext-2", "tied": true}"#.utf8), source: "x.json")
         #expect(yaml == ["lr": "20", "bptt": "35", "dataset": "wikitext-2", "tied": "true"])
         #expect(json == yaml)
+        // A config saved on Windows reads the same (CRLF line ends).
+        #expect(try ConfigFile.parseYAML("lr: 20\r\nbptt: 35\r\ndataset: wikitext-2\r\ntied: true\r\n", source: "w.yaml") == yaml)
+    }
+
+    @Test func valuesOutOfRangeNameTheFlagOrTheFileKey() {
+        let cases: [(String, String, String)] = [
+            ("lr", "-1", "--lr must be a positive number, got -1"), ("lr", "0", "--lr must be a positive number"),
+            ("clip", "-1", "--clip must be 0 or more"), ("momentum", "-0.1", "--momentum must be 0 or more"),
+            ("weight-decay", "-1", "--weight-decay must be 0 or more"), ("warmup", "-2", "--warmup must be 0 or more"),
+            ("decay-factor", "1.5", "--decay-factor must be in (0.0, 1.0]"), ("max-time", "0", "--max-time must be a positive number"),
+            ("mem-len", "-1", "--mem-len must be 0 or more"), ("pretrain-steps", "-1", "--pretrain-steps must be 0 or more"),
+        ]
+        for (key, value, expected) in cases {
+            var c = TrainingConfiguration()
+            do { try c.apply([key: value], source: TrainingConfiguration.commandLine); Issue.record("\(key) \(value) was accepted") } catch {
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+        }
+        var c = TrainingConfiguration()
+        do { try c.apply(["lr": "-1"], source: "run.yaml"); Issue.record("accepted") } catch {
+            #expect(error.message.contains("lr in run.yaml must be a positive number"))
+        }
     }
 
     @Test func nestedYAMLAndBadJSONAreRejectedClearly() {

@@ -20,7 +20,7 @@ import Tensors
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("deq_trellisnet_reference.json")))
         let model = try DEQTrellisNetLM.fromReference(stateDict: sd, vocabularySize: 11,
                                                       options: ["solver": "anderson", "tolerance": "1e-14", "dropout": "0"])
-        model.configureSolvers(forwardIterations: 300, backwardIterations: 300)
+        try model.configureSolvers(forwardIterations: 300, backwardIterations: 300)
         model.eval()
         return (model, expected)
     }

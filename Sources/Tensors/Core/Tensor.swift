@@ -27,8 +27,10 @@ public struct Tensor {
     public var rank: Int { shape.count }
     /// Number of elements.
     public var count: Int { ShapeMath.count(shape) }
+    /// The most dimensions a tensor can have (the C walker's fixed-size arrays); readers of
+    /// shapes from files check against it before making a tensor.
+    public static let maxRank = Int(EQ_MAX_DIMS)
 
-    
     init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int) {
         // The C walker has fixed-size per-dimension arrays (EQ_MAX_DIMS); more would overflow them.
         if shape.count > Int(EQ_MAX_DIMS) {
