@@ -11,7 +11,7 @@ directory at run time; it is never copied into this repository. Patches applied 
 PyTorch (and nothing else):
   1. `q *= (self.key_size ** -0.5)` becomes `q = q * (self.key_size ** -0.5)`: `q` is an output
      of `torch.split`, and PyTorch >= 1.7 refuses in-place changes to views of a function that
-     returns several views ("Output 0 of SplitBackward0 is a view and is being modified inplace").
+     returns several views ("Output 0 of SplitWithSizes is a view and is being modified inplace").
 
 Weights are the reference's own initialisation (seeded) with the layer norms' scales and shifts
 and the gate biases moved away from 1 and 0, so that their gradients are not special cases. The

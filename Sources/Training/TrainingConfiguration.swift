@@ -96,6 +96,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "div-val": "adaptive embedding/softmax shrink factor",
         "solver": "DEQ solver (anderson, broyden, fixed-point)", "tolerance": "DEQ relative stopping tolerance",
         "jac-loss-weight": "weight of the DEQ Jacobian regularisation",
+        "memslots": "RMC memory slots", "headsize": "RMC attention head size", "numheads": "RMC attention heads",
+        "numblocks": "RMC attention blocks per step", "attmlplayers": "RMC attention-MLP layers",
+        "keysize": "RMC query and key size", "gatestyle": "RMC gates: unit, memory or none",
+        "forgetbias": "RMC forget-gate bias", "inputbias": "RMC input-gate bias",
+        "shared-mlp": "RMC attention-MLP layers share one weight, as the reference (true/false)",
     ]
 
     /// The canonical spelling of a key (`tgt_len` → `tgt-len`).
