@@ -7,6 +7,6 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run benchmarks and print tables.",
         subcommands: [BenchKernels.self, BenchAutograd.self, BenchSolvers.self, BenchLayers.self,
-                      BenchDEQMemory.self, BenchDEQStep.self, BenchDEQTransformer.self]
+                      BenchDEQMemory.self, BenchDEQStep.self, BenchDEQTransformer.self, BenchRMC.self]
     )
 }

@@ -8,6 +8,6 @@ struct Deq: ParsableCommand {
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
-                      RMCProbeCommand.self]
+                      NthFarthestCommand.self, RMCProbeCommand.self]
     )
 }
