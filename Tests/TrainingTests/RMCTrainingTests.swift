@@ -59,4 +59,26 @@ import Tensors
                                          "attmlplayers": "2", "keysize": "4", "gatestyle": "unit", "forgetbias": "1.0",
                                          "inputbias": "0.0", "dropout": "0.1", "cutoffs": "none", "shared-mlp": "true"])
     }
+
+    @Test func nthFarthestModelHasTheReferenceSizeAndGradchecks() throws {
+        // The reference's RRNN counted by PyTorch (Benchmarks/peers/torch_nth_farthest.py's presets).
+        #expect(RMCClassifier(.nthFarthest).parameterCount() == 1_283_850)
+        #expect(RMCClassifier(NthFarthestSettings.small.model).parameterCount() == 24_298)
+        RandomGenerator.manualSeed(4)
+        let model = RMCClassifier(.init(core: .init(inputSize: 11, memorySlots: 2, headSize: 2, heads: 2, attentionMLPLayers: 2),
+                                        mlpSize: 5, mlpLayers: 2, classes: 3), dtype: .float64)
+        let batch = SyntheticTask.nthFarthest(batch: 3, count: 3, dimension: 2, dtype: .float64, generator: RandomGenerator(seed: 1))
+        let report = try gradcheck(model, tolerance: 1e-6) { model.loss(batch.input, targets: batch.target).loss }
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test func nthFarthestTrainingReportsEveryEpoch() throws {
+        var s = NthFarthestSettings.small
+        (s.batchSize, s.batchesPerEpoch, s.testExamples) = (8, 2, 12)
+        var seen: [Int] = []
+        let records = try NthFarthestTraining.run(s, maxTime: nil, maxEpochs: 2) { seen.append($0.epoch) }
+        #expect(seen == [1, 2])
+        #expect(records.allSatisfy { $0.trainLoss.isFinite && $0.testLoss.isFinite && (0...1).contains($0.testAccuracy) })
+        #expect(throws: ConfigurationError.self) { try NthFarthestSettings.preset("large") }
+    }
 }
