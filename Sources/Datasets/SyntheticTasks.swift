@@ -64,11 +64,13 @@ public enum SyntheticTask {
         return Batch(input: Tensor(input, shape: [length, batch, 2]).to(dtype), target: Tensor(target, shape: [batch]).to(dtype))
     }
 
-    /// The N-th farthest task (Santoro et al. 2018): `count` random vectors of `dimension`
-    /// entries in [-1, 1); the question names a reference vector r and a rank n, and the answer is
-    /// the label of the vector that is n-th farthest from r (Euclidean distance; n = 1 is the
-    /// farthest). Each time step presents one vector with its one-hot label, the one-hot n and the
-    /// one-hot label of r: input [count, batch, dimension + 3·count], target int64 [batch].
+    /// The N-th farthest task (Santoro et al. 2018), as relational-rnn-pytorch's
+    /// `train_nth_farthest.py` draws it: `count` vectors of `dimension` entries from U(-1, 1), each
+    /// with a random label (a permutation of 0..<count); the question names a rank n and the label m
+    /// of a reference vector, and the answer is the label of the vector that is n-th farthest from
+    /// it (Euclidean distance; n = 0 is the farthest, and the reference vector itself is the
+    /// nearest). Each time step presents one vector with its one-hot label, the one-hot n and the
+    /// one-hot m: input [count, batch, dimension + 3·count], target int64 [batch] (a label).
     public static func nthFarthest(batch: Int, count: Int = 8, dimension: Int = 16, dtype: DType = .float32,
                                    generator: RandomGenerator? = nil) throws(DatasetError) -> Batch {
         try require(batch > 0, "N-th farthest: the batch size must be positive, got \(batch)")
@@ -77,11 +79,14 @@ public enum SyntheticTask {
         let vectors = Tensor.rand([batch, count, dimension], low: -1, high: 1, dtype: .float64, generator: generator).toArray(Double.self)
         let ranks = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)
         let refs = Tensor.randint(0, count, [batch], generator: generator).toArray(Int64.self)
+        // Random labels: the order of uniform keys is a uniformly random permutation.
+        let keys = Tensor.rand([batch, count], dtype: .float64, generator: generator).toArray(Double.self)
         let features = dimension + 3 * count
         var input = [Double](repeating: 0, count: count * batch * features)
         var target = [Int64](repeating: 0, count: batch)
         for b in 0..<batch {
             let r = Int(refs[b]), n = Int(ranks[b])
+            let labels = (0..<count).sorted { keys[b * count + $0] < keys[b * count + $1] }
             func vec(_ i: Int) -> ArraySlice<Double> { vectors[((b * count + i) * dimension)..<((b * count + i + 1) * dimension)] }
             let ref = Array(vec(r))
             var distances: [(Double, Int)] = []
@@ -90,13 +95,13 @@ public enum SyntheticTask {
                 distances.append((d, i))
                 let base = (i * batch + b) * features
                 for (k, x) in vec(i).enumerated() { input[base + k] = x }
-                input[base + dimension + i] = 1
+                input[base + dimension + labels[i]] = 1
                 input[base + dimension + count + n] = 1
-                input[base + dimension + 2 * count + r] = 1
+                input[base + dimension + 2 * count + labels[r]] = 1
             }
-            // Farthest first; ties (measure zero) broken by label for determinism.
+            // Farthest first; ties (measure zero) broken by position for determinism.
             distances.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-            target[b] = Int64(distances[n].1)
+            target[b] = Int64(labels[distances[n].1])
         }
         return Batch(input: Tensor(input, shape: [count, batch, features]).to(dtype), target: Tensor(target, shape: [batch]))
     }

@@ -67,6 +67,13 @@ struct OptionReader {
         return v
     }
 
+    /// Any finite number (a bias).
+    func real(_ key: String, _ fallback: Double) throws(ModelError) -> Double {
+        guard let s = options[key] else { return fallback }
+        guard let v = Double(s), v.isFinite else { throw ModelError("\(model): \(key) must be a number, got \"\(s)\"") }
+        return v
+    }
+
     func list(_ key: String, _ fallback: [Int]) throws(ModelError) -> [Int] {
         guard let s = options[key] else { return fallback }
         if s.isEmpty || s == "none" { return [] }

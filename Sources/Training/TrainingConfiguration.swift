@@ -105,6 +105,11 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "adapt-span-loss": "weight of the span loss", "adapt-span-ramp": "length of the span mask's ramp",
         "adapt-span-init": "initial span ratio in [0, 1]", "adapt-span-cache": "shrink the cache with the learned spans (true/false)",
         "pers-mem-size": "all-attention persistent memory vectors per head (0: none; > 0 removes the feed-forward layers)",
+        "memslots": "RMC memory slots", "headsize": "RMC attention head size", "numheads": "RMC attention heads",
+        "numblocks": "RMC attention blocks per step", "attmlplayers": "RMC attention-MLP layers",
+        "keysize": "RMC query and key size", "gatestyle": "RMC gates: unit, memory or none",
+        "forgetbias": "RMC forget-gate bias", "inputbias": "RMC input-gate bias",
+        "shared-mlp": "RMC attention-MLP layers share one weight, as the reference (true/false)",
     ]
 
     /// The source name ``apply(_:source:)`` gets for command-line flags (errors then name `--key`).

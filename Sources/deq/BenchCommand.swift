@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run benchmarks and print tables.",
         subcommands: [BenchKernels.self, BenchAutograd.self, BenchSolvers.self, BenchLayers.self,
-                      BenchDEQMemory.self, BenchDEQStep.self, BenchDEQTransformer.self, BenchAdaptiveSpan.self]
+                      BenchDEQMemory.self, BenchDEQStep.self, BenchDEQTransformer.self, BenchAdaptiveSpan.self,
+                      BenchRMC.self]
     )
 }

@@ -8,7 +8,8 @@ struct Deq: ParsableCommand {
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
-                      ImportCommand.self, ExportCommand.self, SpanCommand.self, ReferenceRunCommand.self]
+                      ImportCommand.self, ExportCommand.self, SpanCommand.self, ReferenceRunCommand.self,
+                      NthFarthestCommand.self, RMCProbeCommand.self]
     )
 
     static func main() {

@@ -19,7 +19,37 @@ enum ModelGradchecks {
          { try AdaptiveSpanTransformer.gradcheckTiny() }, { ($0 as! ModelGradcheckReport).passed }),
         ("adaptive-span-persistent", "the same with all-attention layers: 4 persistent memory vectors per head, no feed-forward",
          { try AdaptiveSpanTransformer.gradcheckTiny(persistentMemory: 4) }, { ($0 as! ModelGradcheckReport).passed }),
+        ("rmc-lm", "RMC LM, vocabulary 11, emsize 6, 2 heads of 3 (keys 2), 2 blocks, 2 MLP layers, batch 2 x 3 tokens: unit gates with 1 slot and a full tied softmax, memory gates with 4 slots and an adaptive softmax (cutoff 5); every parameter, tolerance 1e-6",
+         rmcLanguageModel, { ($0 as! RMCGradcheckReports).passed }),
     ]
+
+    /// The two RMC LM configurations' reports.
+    struct RMCGradcheckReports: CustomStringConvertible, Sendable {
+        var reports: [(String, ModelGradcheckReport)]
+        var passed: Bool { reports.allSatisfy { $0.1.passed } }
+        var description: String { reports.map { "\($0.0):\n\($0.1)" }.joined(separator: "\n") }
+    }
+
+    static func rmcLanguageModel() throws -> RMCGradcheckReports {
+        var reports: [(String, ModelGradcheckReport)] = []
+        for (slots, gate, cutoffs) in [(1, RelationalMemory.GateStyle.unit, [Int]()), (4, .memory, [5])] {
+            RandomGenerator.manualSeed(UInt64(7 + slots))
+            var c = RMCLanguageModel.Configuration(vocabularySize: 11)
+            (c.embeddingSize, c.memorySlots, c.headSize, c.heads, c.keySize) = (6, slots, 3, 2, 2)
+            (c.blocks, c.attentionMLPLayers, c.gateStyle, c.dropout, c.cutoffs) = (2, 2, gate, 0, cutoffs)
+            let model = RMCLanguageModel(c, dtype: .float64)
+            // The reference's N(0, 1) tied embedding makes logits of size ~10 whose softmax saturates;
+            // smaller rows keep every gradient well above the finite-difference noise.
+            initialize(model.encoder.weight, with: .normal(std: 0.3))
+            let tokens = Tensor.randint(0, 11, [3, 2]), targets = Tensor.randint(0, 11, [3, 2])
+            let memory = model.initialState(batch: 2)[0] + Tensor.randn([2, slots, 6], std: 0.3, dtype: .float64)
+            let report = try gradcheck(model, tolerance: 1e-6) {
+                crossEntropy(model(tokens, state: [memory]).logits, targets.flattened())
+            }
+            reports.append(("\(slots) slot\(slots == 1 ? "" : "s"), \(gate.rawValue) gates, \(cutoffs.isEmpty ? "full softmax" : "adaptive softmax")", report))
+        }
+        return RMCGradcheckReports(reports: reports)
+    }
 
     /// Solves both directions to 1e-12 so that finite differences of the solved loss are exact.
     static var tightOptions: DEQOptions {

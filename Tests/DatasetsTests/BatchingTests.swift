@@ -94,16 +94,23 @@ import Tensors
         let features = dim + 3 * count
         #expect(b.input.shape == [count, 6, features])
         let x = b.input.toArray(Double.self), y = b.target.toArray(Int64.self)
+        var identityLabelling = 0
         for j in 0..<6 {
             func row(_ t: Int) -> ArraySlice<Double> { x[((t * 6 + j) * features)..<((t * 6 + j + 1) * features)] }
-            let r0 = Array(row(0))
-            let n = r0[(dim + count)..<(dim + 2 * count)].firstIndex(of: 1)! - (dim + count)
-            let ref = r0[(dim + 2 * count)...].firstIndex(of: 1)! - (dim + 2 * count)
-            let refVec = Array(row(ref).prefix(dim))
+            func hot(_ t: Int, _ field: Int) -> Int {
+                let r = Array(row(t))
+                return r[(dim + field * count)..<(dim + (field + 1) * count)].firstIndex(of: 1)! - (dim + field * count)
+            }
+            let labels = (0..<count).map { hot($0, 0) }
+            #expect(Set(labels).count == count)   // a permutation
+            if labels == Array(0..<count) { identityLabelling += 1 }
+            let n = hot(0, 1), m = hot(0, 2)
+            let refVec = Array(row(labels.firstIndex(of: m)!).prefix(dim))
             let dists = (0..<count).map { t in zip(row(t).prefix(dim), refVec).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) }
             let order = (0..<count).sorted { dists[$0] > dists[$1] }
-            #expect(Int(y[j]) == order[n])
-            for t in 0..<count { #expect(Array(row(t))[dim + t] == 1) }   // each vector carries its label
+            #expect(Int(y[j]) == labels[order[n]])
+            for t in 0..<count { #expect(hot(t, 1) == n && hot(t, 2) == m) }   // every step repeats the question
         }
+        #expect(identityLabelling < 6)
     }
 }
