@@ -29,7 +29,7 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Builds models by registry name from flat string options (what configs and checkpoints hold).
 public enum ModelRegistry {
     /// Every model name `--model` accepts.
-    public static let names = ["lstm-lm", "deq-transformer", "deq-trellisnet"]
+    public static let names = ["lstm-lm", "deq-transformer", "deq-trellisnet", CharTransformerLM.name]
 
     public static func make(_ name: String, vocabularySize: Int, options: [String: String]) throws(ModelError) -> any LanguageModel {
         switch name {
@@ -40,6 +40,8 @@ public enum ModelRegistry {
             return try DEQTransformerLM(vocabularySize: vocabularySize, options: options)
         case "deq-trellisnet":
             return try DEQTrellisNetLM(vocabularySize: vocabularySize, options: options)
+        case CharTransformerLM.name:
+            return CharTransformerLM(try .init(vocabulary: vocabularySize, options: options))
         default:
             throw ModelError("unknown model \"\(name)\"; choose one of \(names.joined(separator: ", "))")
         }

@@ -96,6 +96,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "div-val": "adaptive embedding/softmax shrink factor",
         "solver": "DEQ solver (anderson, broyden, fixed-point)", "tolerance": "DEQ relative stopping tolerance",
         "jac-loss-weight": "weight of the DEQ Jacobian regularisation",
+        "norm": "char-transformer residuals: post, pre (LayerNorm) or rezero", "activation": "feed-forward nonlinearity: relu or gelu",
     ]
 
     /// The canonical spelling of a key (`tgt_len` → `tgt-len`).

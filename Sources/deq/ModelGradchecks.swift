@@ -15,6 +15,8 @@ enum ModelGradchecks {
          deqTransformer, { ($0 as! ModelGradcheckReport).passed }),
         ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 6, hidden 4, batch 2 x 5 tokens; every parameter",
          deqTrellisNet, { ($0 as! ModelGradcheckReport).passed }),
+        ("rezero-transformer", "char-transformer with ReZero layers (no LayerNorm), vocabulary 7, d 8, 2 heads, 2 layers, residual weights 0.5 and -0.7, batch 2 x 5 tokens; every parameter",
+         rezeroTransformer, { ($0 as! ModelGradcheckReport).passed }),
     ]
 
     /// Solves both directions to 1e-12 so that finite differences of the solved loss are exact.
@@ -40,6 +42,16 @@ enum ModelGradchecks {
                                     options: tightOptions, dtype: .float64)
         let tokens = Tensor.randint(0, 11, [2, 5]), targets = Tensor.randint(0, 11, [2, 5])
         return try gradcheck(model) { try model.loss(tokens, targets: targets) }
+    }
+
+    static func rezeroTransformer() throws -> ModelGradcheckReport {
+        RandomGenerator.manualSeed(7)
+        let model = CharTransformerLM(.init(vocabulary: 7, layers: 2, modelSize: 8, heads: 2, feedForward: 12, dropout: 0,
+                                            norm: .rezero, activation: .gelu), dtype: .float64)
+        // At their initial 0 the residual weights would zero every gradient inside the layers.
+        for (layer, alpha) in zip(model.stack.layers, [0.5, -0.7]) { (layer as! RZTXEncoderLayer).resweight.assign(Tensor.full([1], alpha, dtype: .float64)) }
+        let tokens = Tensor.randint(0, 7, [5, 2]), targets = Tensor.randint(0, 7, [5, 2])
+        return try gradcheck(model) { model.loss(tokens, targets: targets) }
     }
 
     static var names: [String] { all.map(\.name) }
