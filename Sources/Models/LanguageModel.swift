@@ -29,7 +29,7 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Builds models by registry name from flat string options (what configs and checkpoints hold).
 public enum ModelRegistry {
     /// Every model name `--model` accepts.
-    public static let names = ["lstm-lm", "deq-transformer", "deq-trellisnet", "adaptive-span", "rmc-lm"]
+    public static let names = ["lstm-lm", "deq-transformer", "deq-trellisnet", "adaptive-span", "rmc-lm", CharTransformerLM.name]
 
     public static func make(_ name: String, vocabularySize: Int, options: [String: String]) throws(ModelError) -> any LanguageModel {
         switch name {
@@ -44,6 +44,8 @@ public enum ModelRegistry {
             return AdaptiveSpanTransformer(try AdaptiveSpanTransformer.Configuration(vocabularySize: vocabularySize, options: options))
         case "rmc-lm":
             return RMCLanguageModel(try RMCLanguageModel.Configuration(vocabularySize: vocabularySize, options: options))
+        case CharTransformerLM.name:
+            return CharTransformerLM(try .init(vocabulary: vocabularySize, options: options))
         default:
             throw ModelError("unknown model \"\(name)\"; choose one of \(names.joined(separator: ", "))")
         }

@@ -146,26 +146,32 @@ public final class MultiHeadAttention: Module {
     }
 }
 
-/// A post-norm Transformer encoder layer: x ← LN(x + Attn(x)); x ← LN(x + FF(x)), with a ReLU
-/// feed-forward block (the layer of Vaswani et al. and PyTorch's `TransformerEncoderLayer`).
+/// A Transformer encoder layer with LayerNorm residuals, as PyTorch's `TransformerEncoderLayer`:
+/// post-norm (`normFirst` false, Vaswani et al.) x ← LN(x + Attn(x)); x ← LN(x + FF(x)), or
+/// pre-norm (`normFirst` true) x ← x + Attn(LN(x)); x ← x + FF(LN(x)), with dropout on each branch
+/// and inside the feed-forward block.
 ///
 /// ```swift
 /// let layer = TransformerEncoderLayer(512, heads: 8, feedForward: 2048); let y = layer(x)
 /// ```
-public final class TransformerEncoderLayer: Layer {
+public final class TransformerEncoderLayer: EncoderLayer {
     public let attention: MultiHeadAttention
     public let ff1: Linear, ff2: Linear
     public let norm1: LayerNorm, norm2: LayerNorm
     public let dropout: Dropout
+    public let normFirst: Bool
+    public let activation: FeedForwardActivation
 
     public init(_ modelSize: Int, heads: Int, feedForward: Int, dropout: Double = 0, causal: Bool = false,
-                dtype: DType = .float32) {
+                normFirst: Bool = false, activation: FeedForwardActivation = .relu, dtype: DType = .float32) {
         attention = MultiHeadAttention(modelSize, heads: heads, causal: causal, dtype: dtype)
         ff1 = Linear(modelSize, feedForward, dtype: dtype)
         ff2 = Linear(feedForward, modelSize, dtype: dtype)
         norm1 = LayerNorm(modelSize, dtype: dtype)
         norm2 = LayerNorm(modelSize, dtype: dtype)
         self.dropout = Dropout(dropout)
+        self.normFirst = normFirst
+        self.activation = activation
     }
 
     public func visit(_ v: inout ModuleVisitor) {
@@ -177,8 +183,14 @@ public final class TransformerEncoderLayer: Layer {
         v.child("dropout", dropout)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = norm1(x + dropout(attention(x)))
-        return norm2(h + dropout(ff2(dropout(ff1(h).relu()))))
+    public func callAsFunction(_ x: Tensor, mask: Tensor?, keyPaddingMask: Tensor?) -> Tensor {
+        let attend = { (h: Tensor) in self.dropout(self.attention(h, context: nil, mask: mask, keyPaddingMask: keyPaddingMask)) }
+        let feedForward = { (h: Tensor) in self.dropout(self.ff2(self.dropout(self.activation(self.ff1(h))))) }
+        if normFirst {
+            let h = x + attend(norm1(x))
+            return h + feedForward(norm2(h))
+        }
+        let h = norm1(x + attend(x))
+        return norm2(h + feedForward(h))
     }
 }

@@ -110,6 +110,7 @@ public struct TrainingConfiguration: Equatable, Sendable {
         "keysize": "RMC query and key size", "gatestyle": "RMC gates: unit, memory or none",
         "forgetbias": "RMC forget-gate bias", "inputbias": "RMC input-gate bias",
         "shared-mlp": "RMC attention-MLP layers share one weight, as the reference (true/false)",
+        "norm": "char-transformer residuals: post, pre (LayerNorm) or rezero", "activation": "feed-forward nonlinearity: relu or gelu",
     ]
 
     /// The source name ``apply(_:source:)`` gets for command-line flags (errors then name `--key`).

@@ -21,6 +21,8 @@ enum ModelGradchecks {
          { try AdaptiveSpanTransformer.gradcheckTiny(persistentMemory: 4) }, { ($0 as! ModelGradcheckReport).passed }),
         ("rmc-lm", "RMC LM, vocabulary 11, emsize 6, 2 heads of 3 (keys 2), 2 blocks, 2 MLP layers, batch 2 x 3 tokens: unit gates with 1 slot and a full tied softmax, memory gates with 4 slots and an adaptive softmax (cutoff 5); every parameter, tolerance 1e-6",
          rmcLanguageModel, { ($0 as! RMCGradcheckReports).passed }),
+        ("rezero-transformer", "char-transformer with ReZero layers (no LayerNorm), vocabulary 7, d 8, 2 heads, 2 layers, residual weights 0.5 and -0.7, batch 2 x 5 tokens; every parameter",
+         rezeroTransformer, { ($0 as! ModelGradcheckReport).passed }),
     ]
 
     /// The two RMC LM configurations' reports.
@@ -75,6 +77,16 @@ enum ModelGradchecks {
         let tokens = Tensor.randint(0, 11, [2, 5]), targets = Tensor.randint(0, 11, [2, 5])
         let history = Tensor.randn([2, 10, 1], std: 0.5, dtype: .float64)
         return try gradcheck(model) { try model.loss(tokens, targets: targets, history: history) }
+    }
+
+    static func rezeroTransformer() throws -> ModelGradcheckReport {
+        RandomGenerator.manualSeed(7)
+        let model = CharTransformerLM(.init(vocabulary: 7, layers: 2, modelSize: 8, heads: 2, feedForward: 12, dropout: 0,
+                                            norm: .rezero, activation: .gelu), dtype: .float64)
+        // At their initial 0 the residual weights would zero every gradient inside the layers.
+        for (layer, alpha) in zip(model.stack.layers, [0.5, -0.7]) { (layer as! RZTXEncoderLayer).resweight.assign(Tensor.full([1], alpha, dtype: .float64)) }
+        let tokens = Tensor.randint(0, 7, [5, 2]), targets = Tensor.randint(0, 7, [5, 2])
+        return try gradcheck(model) { model.loss(tokens, targets: targets) }
     }
 
     static var names: [String] { all.map(\.name) }
