@@ -7,6 +7,7 @@ struct Deq: ParsableCommand {
         commandName: "deq",
         abstract: "Equilibrium: implicit-depth and sequence models on the CPU.",
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
-                      CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self]
+                      CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
+                      ReferenceCheckCommand.self]
     )
 }
