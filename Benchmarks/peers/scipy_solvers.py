@@ -62,10 +62,12 @@ def residual_map(name, arrays, shape):
 
 
 def layer_norm(x, weight, bias, eps):
+    """Layer norm over the last axis; weight and bias None for none (the DEQ-Transformer's)."""
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(axis=-1, keepdims=True)
-    return centred / np.sqrt(var + eps) * weight + bias
+    y = centred / np.sqrt(var + eps)
+    return y if weight is None else y * weight + bias
 
 
 def relative_shift(x):
@@ -79,15 +81,17 @@ def relative_shift(x):
 
 
 def deq_transformer_map(a):
-    """f(z) of the DEQ-Transformer block (no memory) from the exported effective weights:
-    f(z) = LN2(h + FF(h)), h = LN1(u + Attn(u)), u = z + x, with causal multi-head attention
-    with Transformer-XL relative positions."""
-    x = a["x"]
-    b, t, d = x.shape
+    """f(z) of the DEQ-Transformer block (no memory) from the exported effective weights, as Bai
+    et al. define it: [q; k; v] = z W_qkv + u (u the input injection), h = LN(z + Attn), f(z) =
+    LN(h + FF(h)), with layer norms without scale or shift and causal multi-head attention with
+    Transformer-XL relative positions."""
+    u = a["u"]
+    b, t, d3 = u.shape
+    d = d3 // 3
     heads, dh = a["r_w_bias"].shape
     eps = float(a["layer_norm_eps"][0])
     scale = 1 / np.sqrt(dh)
-    wqkv, bqkv = np.ascontiguousarray(a["qkv_weight"].T), a["qkv_bias"]
+    wqkv = np.ascontiguousarray(a["qkv_weight"].T)
     wout, bout = np.ascontiguousarray(a["out_weight"].T), a["out_bias"]
     w1, b1 = np.ascontiguousarray(a["ff1_weight"].T), a["ff1_bias"]
     w2, b2 = np.ascontiguousarray(a["ff2_weight"].T), a["ff2_bias"]
@@ -101,8 +105,7 @@ def deq_transformer_map(a):
         return m.reshape(b, t, heads, dh).transpose(0, 2, 1, 3)
 
     def f(z):
-        inp = z + x
-        proj = inp @ wqkv + bqkv
+        proj = z @ wqkv + u
         q, k, v = split(proj[..., :d]), split(proj[..., d:2 * d]), split(proj[..., 2 * d:])
         ac = (q + u_bias) @ k.transpose(0, 1, 3, 2)
         bd = relative_shift((q + v_bias) @ rk)
@@ -110,16 +113,16 @@ def deq_transformer_map(a):
         scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
         probs = scores / scores.sum(axis=-1, keepdims=True)
         context = (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, d)
-        h = layer_norm(inp + context @ wout + bout, a["norm1_weight"], a["norm1_bias"], eps)
+        h = layer_norm(z + context @ wout + bout, None, None, eps)
         ff = np.maximum(h @ w1 + b1, 0) @ w2 + b2
-        return layer_norm(h + ff, a["norm2_weight"], a["norm2_bias"], eps)
+        return layer_norm(h + ff, None, None, eps)
     return f
 
 
 def deq_transformer_residual(a, shape):
     """F(z) = f(z) - z on the flattened batch, after checking that this map agrees with ours."""
     f = deq_transformer_map(a)
-    full = a["x"].shape
+    full = a["u"].shape[:2] + (a["u"].shape[2] // 3,)
     for z, expected, label in ((np.zeros(full), a["check_f_x0"], "x0"), (a["check_z"], a["check_f_z"], "random z")):
         diff = float(np.max(np.abs(f(z.reshape(full)).reshape(shape) - expected)))
         assert diff < 1e-10, f"deq-transformer: the NumPy map differs from ours by {diff:.3e} at {label}"

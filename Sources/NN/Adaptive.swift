@@ -35,32 +35,50 @@ struct VocabularyClusters {
     }
 }
 
-/// Adaptive input embeddings (Baevski & Auli): frequent ids get d-dimensional embeddings, rarer
-/// clusters d/divisor^i, each projected to d. Output is scaled by √d as in Transformer-XL.
+/// Adaptive input embeddings (Baevski & Auli), in Transformer-XL's layout: with `divisor` > 1,
+/// cluster i gets embeddings of size embeddingSize/divisor^i, each projected to `dimension`; with
+/// `divisor` 1 there is one table of size `embeddingSize` over the whole vocabulary, projected only
+/// when embeddingSize ≠ dimension (the cutoffs then shape only the softmax). Output is scaled by
+/// √dimension as in Transformer-XL.
 ///
 /// ```swift
 /// let emb = AdaptiveEmbedding(267735, 1024, cutoffs: [20000, 40000, 200000], divisor: 4); let x = emb(tokens)
 /// ```
 public final class AdaptiveEmbedding: Layer {
     public let dimension: Int
+    public let embeddingSize: Int
+    public let divisor: Int
     public var embeddings: [Embedding]
     public var projections: [Linear]
     let clusters: VocabularyClusters
     public let scale: Double
 
-    public init(_ vocabulary: Int, _ dimension: Int, cutoffs: [Int], divisor: Int = 4,
-                scaled: Bool = true, dtype: DType = .float32) {
+    public init(_ vocabulary: Int, _ dimension: Int, embeddingSize: Int? = nil, cutoffs: [Int], divisor: Int = 4,
+                scaled: Bool = true, std: Double = 0.02, dtype: DType = .float32) {
         self.dimension = dimension
+        let e = embeddingSize ?? dimension
+        self.embeddingSize = e
+        self.divisor = divisor
         clusters = VocabularyClusters(cutoffs: cutoffs, vocabulary: vocabulary, layer: "AdaptiveEmbedding")
         var embs: [Embedding] = [], projs: [Linear] = []
-        for i in 0..<clusters.count {
-            let d = Swift.max(1, dimension / Int(pow(Double(divisor), Double(i))))
-            embs.append(Embedding(clusters.bounds[i + 1] - clusters.bounds[i], d, weightInit: .normal(std: 0.02), dtype: dtype))
-            projs.append(Linear(d, dimension, bias: false, weightInit: .normal(std: 0.02), dtype: dtype))
+        if divisor == 1 {
+            embs.append(Embedding(vocabulary, e, weightInit: .normal(std: std), dtype: dtype))
+            if e != dimension { projs.append(Linear(e, dimension, bias: false, weightInit: .normal(std: std), dtype: dtype)) }
+        } else {
+            for i in 0..<clusters.count {
+                let d = AdaptiveEmbedding.clusterSize(e, divisor: divisor, cluster: i)
+                embs.append(Embedding(clusters.bounds[i + 1] - clusters.bounds[i], d, weightInit: .normal(std: std), dtype: dtype))
+                projs.append(Linear(d, dimension, bias: false, weightInit: .normal(std: std), dtype: dtype))
+            }
         }
         embeddings = embs
         projections = projs
         scale = scaled ? Double(dimension).squareRoot() : 1
+    }
+
+    /// The embedding size of cluster i: size / divisor^i (at least 1).
+    public static func clusterSize(_ size: Int, divisor: Int, cluster i: Int) -> Int {
+        Swift.max(1, size / Int(pow(Double(divisor), Double(i))))
     }
 
     public func visit(_ v: inout ModuleVisitor) {
@@ -70,6 +88,11 @@ public final class AdaptiveEmbedding: Layer {
 
     public func callAsFunction(_ tokens: Tensor) -> Tensor {
         guard tokens.dtype == .int64 else { fail("AdaptiveEmbedding expects int64 token ids, got \(tokens.dtype)") }
+        if divisor == 1 {
+            var e = embeddings[0](tokens.flattened())
+            if let p = projections.first { e = p(e) }
+            return (e * scale).reshaped(tokens.shape + [dimension])
+        }
         let ids = tokens.toArray(Int64.self)
         let dtype = projections[0].weight.dtype
         var out = Tensor.zeros([ids.count, dimension], dtype: dtype)

@@ -44,14 +44,18 @@ public final class VariationalDropout: Layer {
     /// The axis along which the mask is shared (its size is 1 in the mask).
     public var timeAxis: Int
     public var holdsMask: Bool
+    /// One draw per element (no axis shared): the held full-shape mask of Bai et al.'s attention dropout.
+    public var elementwise: Bool
     public var isTraining = true
     public var generator: RandomGenerator?
     /// The current mask, shaped like the input with 1 on `timeAxis`.
     public private(set) var mask: Tensor?
 
-    public init(_ p: Double, timeAxis: Int = 0, holdsMask: Bool = false, generator: RandomGenerator? = nil) {
+    public init(_ p: Double, timeAxis: Int = 0, holdsMask: Bool = false, elementwise: Bool = false,
+                generator: RandomGenerator? = nil) {
         guard p >= 0 && p < 1 else { fail("VariationalDropout probability must be in [0, 1), got \(p)") }
         self.p = p
+        self.elementwise = elementwise
         self.timeAxis = timeAxis
         self.holdsMask = holdsMask
         self.generator = generator
@@ -66,7 +70,7 @@ public final class VariationalDropout: Layer {
         guard isTraining && p > 0 else { return x }
         var maskShape = x.shape
         let axis = timeAxis < 0 ? timeAxis + x.rank : timeAxis
-        maskShape[axis] = 1
+        if !elementwise { maskShape[axis] = 1 }
         if !holdsMask || mask == nil || mask!.shape != maskShape || mask!.dtype != x.dtype {
             mask = dropoutMask(maskShape, p: p, dtype: x.dtype, generator: generator)
         }

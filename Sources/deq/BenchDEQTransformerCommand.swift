@@ -41,7 +41,8 @@ struct BenchDEQTransformer: ParsableCommand {
         let optimizer = try Adam(model, learningRate: 1e-4)
         let tokens = Tensor.randint(0, vocabulary, [batch, length])
         let targets = Tensor.randint(0, vocabulary, [batch, length])
-        let memory = Tensor.randn([batch, config.memoryLength, config.modelSize])
+        let memory = DEQTransformerLM.Memory(states: Tensor.randn([batch, config.memoryLength, config.modelSize]),
+                                             injections: Tensor.randn([batch, config.memoryLength, 3 * config.modelSize]))
 
         func step() throws -> (ms: Double, cpu: Double, peak: Int) {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -9,7 +9,8 @@ struct Deq: ParsableCommand {
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, PlotCommand.self, InfoCommand.self,
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
                       ImportCommand.self, ExportCommand.self, SpanCommand.self, ReferenceRunCommand.self,
-                      NthFarthestCommand.self, RMCProbeCommand.self, ReferenceCommand.self]
+                      NthFarthestCommand.self, RMCProbeCommand.self, ReferenceCommand.self,
+                      ReferenceCheckCommand.self]
     )
 
     static func main() {

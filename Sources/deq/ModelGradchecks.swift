@@ -11,7 +11,7 @@ enum ModelGradchecks {
     static let all: [(name: String, summary: String, check: () throws -> CustomStringConvertible & Sendable, passed: (Any) -> Bool)] = [
         ("deq-toy", "z* = tanh(z W + x U + b), width 8, batch 2; gradients of every parameter and the input",
          deqToy, { ($0 as! GradcheckReport).passed }),
-        ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",
+        ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5, tied), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",
          deqTransformer, { ($0 as! ModelGradcheckReport).passed }),
         ("deq-trellisnet", "DEQ-TrellisNet, vocabulary 11, embedding 3, nhid 2 + nout 3, tied, batch 2 x 5 tokens after a random history; every parameter",
          deqTrellisNet, { ($0 as! ModelGradcheckReport).passed }),
@@ -66,7 +66,8 @@ enum ModelGradchecks {
         let model = DEQTransformerLM(.init(vocabulary: 11, modelSize: 8, heads: 2, feedForward: 16, memoryLength: 3,
                                            dropout: 0, cutoffs: [5], divisor: 4), options: tightOptions, dtype: .float64)
         let tokens = Tensor.randint(0, 11, [2, 4]), targets = Tensor.randint(0, 11, [2, 4])
-        let memory = Tensor.randn([2, 3, 8], std: 0.5, dtype: .float64)
+        let memory = DEQTransformerLM.Memory(states: Tensor.randn([2, 3, 8], std: 0.5, dtype: .float64),
+                                             injections: Tensor.randn([2, 3, 24], std: 0.5, dtype: .float64))
         return try gradcheck(model) { try model.loss(tokens, targets: targets, memory: memory).loss }
     }
 
