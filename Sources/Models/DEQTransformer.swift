@@ -197,7 +197,7 @@ extension DEQTransformerLM: EquilibriumLanguageModel {
         let r = OptionReader(model: "deq-transformer", options: options)
         let d = try r.int("d-model", 128)
         var c = Configuration(vocabulary: vocabularySize, modelSize: d, heads: try r.int("n-head", 4),
-                              feedForward: try r.int("d-inner", 512), memoryLength: try r.int("mem-len", 64),
+                              feedForward: try r.int("d-inner", 512), memoryLength: try r.count("mem-len", 64),
                               dropout: try r.fraction("dropout", 0.1), attentionDropout: try r.fraction("dropatt", 0),
                               cutoffs: try r.list("cutoffs", vocabularySize > 20000 ? [2000, 10000] : []),
                               divisor: try r.int("div-val", 4), tied: try r.bool("tied", true),

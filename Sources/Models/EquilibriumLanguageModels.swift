@@ -55,6 +55,12 @@ struct OptionReader {
         return v
     }
 
+    func count(_ key: String, _ fallback: Int) throws(ModelError) -> Int {
+        guard let s = options[key] else { return fallback }
+        guard let v = Int(s), v >= 0 else { throw ModelError("\(model): \(key) must be a non-negative integer, got \"\(s)\"") }
+        return v
+    }
+
     func fraction(_ key: String, _ fallback: Double) throws(ModelError) -> Double {
         guard let s = options[key] else { return fallback }
         guard let v = Double(s), v >= 0, v < 1 else { throw ModelError("\(model): \(key) must be in [0, 1), got \"\(s)\"") }

@@ -5,6 +5,7 @@ public enum ReferenceModels {
     /// Swift 6 language mode.
     public static var byName: [String: any ReferenceCheckpointConvertible.Type] {
         [
+            "deq-transformer": DEQTransformerLM.self,
             "deq-trellisnet": DEQTrellisNetLM.self,
         ]
     }
