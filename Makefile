@@ -6,10 +6,18 @@ APT_PACKAGES := libopenblas-openmp-dev liblapacke-dev libomp-dev zlib1g-dev libo
 
 # OpenMP's header and runtime come from whichever libomp-*-dev package is installed.
 OMP_PKG = $(shell dpkg-query -W -f='$${Package}\n' 'libomp-*-dev' 2>/dev/null | grep -E '^libomp-[0-9]+-dev$$' | sort -V | tail -1)
-export EQ_OMP_INCLUDE = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/omp\.h$$' | head -1)" 2>/dev/null)
-export EQ_OMP_LIB = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/libomp\.so$$' | head -1)" 2>/dev/null)
+EQ_OMP_INCLUDE = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/omp\.h$$' | head -1)" 2>/dev/null)
+EQ_OMP_LIB = $(shell dirname "$$(dpkg -L $(OMP_PKG) 2>/dev/null | grep '/libomp\.so$$' | head -1)" 2>/dev/null)
 
-.PHONY: all deps build release test demo bench clean
+# The fast build: Package.swift holds no unsafe flags (so the package can be a versioned
+# dependency), and these options turn on OpenMP and -O3 for the C kernels (in debug builds too,
+# so the tests run at full speed). omp.h comes after the system headers (-idirafter), so the
+# LLVM version that ships it never shadows the Swift compiler's own builtin headers. Without
+# these options the kernels build and run serially (Docs/Library.md).
+SWIFT_FLAGS = -Xcc -fopenmp -Xcc -O3 -Xcc -idirafter -Xcc $(EQ_OMP_INCLUDE) \
+	-Xlinker -L$(EQ_OMP_LIB) -Xlinker -rpath -Xlinker $(EQ_OMP_LIB) -Xlinker -lomp
+
+.PHONY: all deps flags build release test demo bench clean
 
 all: build
 
@@ -26,18 +34,22 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory _build
 _build:
-	swift build
+	swift build $(SWIFT_FLAGS)
+
+# `swift build $$(make -s flags)` gives any swift command the fast build's options.
+flags:
+	@echo $(SWIFT_FLAGS)
 
 release: deps
 	@$(MAKE) --no-print-directory _release
 _release:
-	swift build -c release --product deq
+	swift build -c release --product deq $(SWIFT_FLAGS)
 
 test: deps
 	@$(MAKE) --no-print-directory _test
 _test:
-	swift build --build-tests
-	swift build --product deq   # Tests/CLITests runs this executable
+	swift build --build-tests $(SWIFT_FLAGS)
+	swift build --product deq $(SWIFT_FLAGS)   # Tests/CLITests runs this executable
 	swift test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory _test-distributed
 

@@ -1,38 +1,10 @@
 // swift-tools-version: 6.1
-import Foundation
 import PackageDescription
 
-/// Finds LLVM's OpenMP runtime (Debian's `libomp-dev`) without hard-coding a compiler version.
-/// `EQ_OMP_INCLUDE` / `EQ_OMP_LIB` override the search (the Makefile sets them from `dpkg -L`).
-func locateOpenMP() -> (include: String, lib: String) {
-    let env = ProcessInfo.processInfo.environment
-    if let inc = env["EQ_OMP_INCLUDE"], let lib = env["EQ_OMP_LIB"], !inc.isEmpty, !lib.isEmpty {
-        return (inc, lib)
-    }
-    let fm = FileManager.default
-    var include = "/usr/include"
-    var lib = "/usr/lib/x86_64-linux-gnu"
-    // Newest LLVM first, so a machine with several versions picks one consistently.
-    let llvms = ((try? fm.contentsOfDirectory(atPath: "/usr/lib")) ?? [])
-        .filter { $0.hasPrefix("llvm-") }
-        .sorted { (Int($0.dropFirst(5)) ?? 0) > (Int($1.dropFirst(5)) ?? 0) }
-    for llvm in llvms {
-        let root = "/usr/lib/\(llvm)"
-        guard fm.fileExists(atPath: "\(root)/lib/libomp.so") else { continue }
-        lib = "\(root)/lib"
-        let clangDir = "\(root)/lib/clang"
-        for version in (try? fm.contentsOfDirectory(atPath: clangDir)) ?? [] {
-            let candidate = "\(clangDir)/\(version)/include"
-            if fm.fileExists(atPath: "\(candidate)/omp.h") { include = candidate; break }
-        }
-        if fm.fileExists(atPath: "\(root)/include/openmp/omp.h") { include = "\(root)/include/openmp" }
-        break
-    }
-    return (include, lib)
-}
-
-let omp = locateOpenMP()
-
+// Only settings SwiftPM accepts in a dependency pinned by version: no unsafeFlags. The kernels pick
+// AVX2+FMA or portable loops at run time (Sources/CKernels/kernels_isa.h), so no -m flag is needed;
+// OpenMP and -O3 are build options (`-Xcc -fopenmp -Xcc -O3`, libomp through `-Xlinker`) that the
+// Makefile passes and Docs/Library.md lists; without them the kernels build and run serially.
 let package = Package(
     name: "Equilibrium",
     platforms: [.macOS(.v14)],
@@ -49,31 +21,19 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
         .target(
             name: "CKernels",
-            cSettings: [
-                .unsafeFlags(["-fopenmp", "-O3", "-mavx2", "-mfma", "-ffp-contract=fast", "-I\(omp.include)"]),
-            ],
             linkerSettings: [
                 .linkedLibrary("openblas"),
                 .linkedLibrary("lapacke"),
-                .linkedLibrary("omp"),
                 .linkedLibrary("m"),
-                .unsafeFlags(["-L\(omp.lib)", "-Xlinker", "-rpath", "-Xlinker", omp.lib]),
             ]
         ),
         // The system zlib (Debian zlib1g-dev) for gzip-compressed data files.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
-        .target(
-            name: "Tensors",
-            dependencies: [
-                "CKernels",
-                .product(name: "Numerics", package: "swift-numerics"),
-            ]
-        ),
+        .target(name: "Tensors", dependencies: ["CKernels"]),
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors"]),

@@ -4,8 +4,20 @@
 #define EQ_ITERATE_H
 
 #include "ckernels.h"
-#include <omp.h>
 #include <stdatomic.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/// This thread's number in the enclosing parallel region (0 when built without OpenMP, where
+/// every `#pragma omp` is ignored and the kernels run serially).
+static inline int eq_thread_index(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 #define EQ_MAX_OPS 4
 
@@ -139,7 +151,7 @@ static inline void eq_parallel_chunks(int64_t n, int64_t chunk, int parallel,
 #pragma omp parallel num_threads(threads)
     {
         // Every thread visits every share, so a smaller team than asked for still covers all.
-        const int me = omp_get_thread_num();
+        const int me = eq_thread_index();
         for (int k = 0; k < threads; k++) {
             const int owner = (me + k) % threads;
             const int64_t end = nchunks * (owner + 1) / threads;

@@ -1,24 +1,47 @@
 // Threads, counted aligned allocation, per-thread gradient mode and a clock.
 #include "ckernels.h"
-#include <omp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static int eq_threads = 0;
 static int64_t eq_threshold = 32768;
 
+/// The default thread count: OpenMP's (OMP_NUM_THREADS or the cores), or the online cores when
+/// the kernels are built without OpenMP (they then run serially; OpenBLAS still threads).
+static int eq_default_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+#endif
+}
+
 void eq_set_num_threads(int n) {
     if (n < 1) n = 1;
     eq_threads = n;
+#ifdef _OPENMP
     omp_set_num_threads(n);
+#endif
     openblas_set_num_threads(n);
 }
 
-int eq_get_num_threads(void) { return eq_threads > 0 ? eq_threads : omp_get_max_threads(); }
+int eq_get_num_threads(void) { return eq_threads > 0 ? eq_threads : eq_default_threads(); }
+
+int eq_openmp_enabled(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 int64_t eq_parallel_threshold(void) { return eq_threshold; }
 void eq_set_parallel_threshold(int64_t n) { eq_threshold = n < 1 ? 1 : n; }
@@ -58,7 +81,7 @@ __attribute__((constructor)) static void eq_runtime_init(void) {
     if (n > 0) {
         eq_set_num_threads(n);
     } else {
-        eq_set_num_threads(omp_get_max_threads());
+        eq_set_num_threads(eq_default_threads());
     }
 }
 

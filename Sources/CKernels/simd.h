@@ -1,12 +1,13 @@
 // Explicit AVX2 + FMA versions of the hottest float32 loops (exp-based row kernels and sums).
 // The scalar code in mathfun.h stays the reference and the fallback: every function here
-// computes the same formula lane by lane, and machines without AVX2 use the scalar loops.
+// computes the same formula lane by lane, and the portable kernels use the scalar loops.
+// EQ_AVX2 is defined by kernels_avx2.c, which compiles these under target("avx2,fma").
 #ifndef EQ_SIMD_H
 #define EQ_SIMD_H
 
 #include "mathfun.h"
 
-#if defined(__AVX2__) && defined(__FMA__)
+#ifdef EQ_AVX2
 #define EQ_HAVE_AVX2 1
 #include <immintrin.h>
 

@@ -8,7 +8,7 @@
 #include "ckernels.h"
 #include <stdint.h>
 #include <string.h>
-#if defined(__AVX2__)
+#if defined(EQ_AVX2) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -22,10 +22,14 @@ static inline int eq_aligned32(const void *p) { return ((uintptr_t)p & 31) == 0;
 
 /// Copies a block to 32-byte-aligned `dst` with streaming stores; `bytes` is a multiple of 32.
 static inline void eq_stream_copy(void *dst, const void *src, size_t bytes) {
-#if defined(__AVX2__)
+#if defined(EQ_AVX2)
     for (size_t i = 0; i < bytes; i += 32)
         _mm256_stream_si256((__m256i *)((char *)dst + i),
                             _mm256_load_si256((const __m256i *)((const char *)src + i)));
+#elif defined(__SSE2__)   // every x86-64 CPU
+    for (size_t i = 0; i < bytes; i += 16)
+        _mm_stream_si128((__m128i *)((char *)dst + i),
+                         _mm_load_si128((const __m128i *)((const char *)src + i)));
 #else
     memcpy(dst, src, bytes);
 #endif
@@ -33,7 +37,7 @@ static inline void eq_stream_copy(void *dst, const void *src, size_t bytes) {
 
 /// Makes streamed stores visible before the thread goes on (they are weakly ordered).
 static inline void eq_stream_fence(void) {
-#if defined(__AVX2__)
+#if defined(EQ_AVX2) || defined(__SSE2__)
     _mm_sfence();
 #endif
 }

@@ -42,7 +42,8 @@ struct BenchKernels: ParsableCommand {
         var timer = KernelTimer()
         timer.budgetSeconds = seconds
         if !json {
-            print("threads: \(Threading.threadCount)")
+            print("threads: \(Threading.threadCount), kernels: \(Threading.kernels)"
+                  + (Threading.openMP ? "" : " (built without OpenMP: C loops run serially)"))
             print(pad("workload", 22) + pad("ms (median)", 14, right: true) + pad("GFLOP/s", 10, right: true)
                   + pad("samples", 9, right: true) + "  what")
         }

@@ -27,6 +27,13 @@ typedef enum {
 /// Sets the thread count of OpenMP and OpenBLAS together (the one knob).
 void eq_set_num_threads(int n);
 int eq_get_num_threads(void);
+/// 1 when the kernels were compiled with OpenMP (`-Xcc -fopenmp`), 0 when they run serially.
+int eq_openmp_enabled(void);
+
+/// The instruction set of the elementwise, reduction and row-wise kernels, chosen once at start-up
+/// from the CPU's features: "avx2+fma" or "portable". EQ_KERNELS=portable forces the portable
+/// loops (EQ_KERNELS=auto, the default, picks the best the CPU supports).
+const char *eq_kernels_name(void);
 /// Element count under which a kernel stays on one thread.
 int64_t eq_parallel_threshold(void);
 void eq_set_parallel_threshold(int64_t n);

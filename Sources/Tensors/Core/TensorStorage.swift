@@ -58,6 +58,14 @@ public enum MemoryStats {
 /// The one knob for parallelism: sets OpenMP's and OpenBLAS's thread counts together.
 /// The environment variable `EQ_NUM_THREADS` sets it at start-up.
 public enum Threading {
+    /// The instruction set of the elementwise, reduction and row-wise kernels, chosen at start-up
+    /// from the CPU's features: "avx2+fma" or "portable" (forced by `EQ_KERNELS=portable`).
+    public static var kernels: String { String(cString: eq_kernels_name()) }
+
+    /// Whether the C kernels were built with OpenMP (`-Xcc -fopenmp`, as the Makefile does);
+    /// without it they run on one thread and only OpenBLAS uses `threadCount`.
+    public static var openMP: Bool { eq_openmp_enabled() != 0 }
+
     public static var threadCount: Int {
         get { Int(eq_get_num_threads()) }
         set { eq_set_num_threads(Int32(newValue)) }

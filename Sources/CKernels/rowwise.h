@@ -1,4 +1,8 @@
 // Fused row-wise kernels over the last axis: softmax, log-softmax and layer norm.
+// Compiled once per instruction set (see kernels_isa.h).
+#ifndef EQ_ROWWISE_H
+#define EQ_ROWWISE_H
+#include "kernels_isa.h"
 #include "iterate.h"
 #include "mathfun.h"
 #include "simd.h"
@@ -131,7 +135,7 @@ static void softmax_rows(int64_t lo, int64_t hi, void *vjob) {
     }
 }
 
-void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
+void EQ_ISA(eq_softmax)(int dtype, int64_t rows, int64_t n, const void *x, void *y, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     softmax_job job = {dtype, use_log, n, x, 0, y};
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_rows, &job);
@@ -164,7 +168,7 @@ static void softmax_bwd_rows(int64_t lo, int64_t hi, void *vjob) {
     }
 }
 
-void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
+void EQ_ISA(eq_softmax_backward)(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
                          void *dx, int use_log) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     softmax_job job = {dtype, use_log, n, y, g, dx};  // x holds the forward output here
@@ -240,9 +244,11 @@ static void layernorm_rows(int64_t lo, int64_t hi, void *vjob) {
     }
 }
 
-void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
+void EQ_ISA(eq_layernorm)(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
     layernorm_job job = {dtype, n, eps, x, gamma, beta, y, mean, rstd};
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, layernorm_rows, &job);
 }
+
+#endif

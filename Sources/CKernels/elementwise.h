@@ -1,4 +1,8 @@
 // Unary, binary, where, copy/convert, fill and axpy kernels over strided operands.
+// Compiled once per instruction set (see kernels_isa.h): public entry points are named EQ_ISA(...).
+#ifndef EQ_ELEMENTWISE_H
+#define EQ_ELEMENTWISE_H
+#include "kernels_isa.h"
 #include "iterate.h"
 #include "mathfun.h"
 #include "stream.h"
@@ -127,7 +131,7 @@ static void unary_bool(int64_t n, char *const *ptr, const int64_t *st, const voi
     if (c->op == EQ_LOGICAL_NOT) ROW_LOOP1(uint8_t, uint8_t, !v);
 }
 
-void eq_unary(int op, int dtype, int ndim, const int64_t *shape,
+void EQ_ISA(eq_unary)(int op, int dtype, int ndim, const int64_t *shape,
               const void *x, const int64_t *xs, void *y, const int64_t *ys,
               double p0, double p1) {
     const int64_t *strides[2] = {xs, ys};
@@ -191,7 +195,7 @@ void eq_unary(int op, int dtype, int ndim, const int64_t *shape,
 
 // add, sub, mul and div over contiguous rows with streaming stores straight from the vector
 // registers: for these memory-bound ops even the L1 round trip of the block path costs a third.
-#if defined(__AVX2__)
+#ifdef EQ_AVX2
 #define STREAM_ARITH(T, V, LOAD, STORE, ADD, SUB, MUL, DIV)                                   \
     static int stream_arith_##T(int op, int64_t n, const T *A, const T *B, T *O) {              \
         if (op != EQ_ADD && op != EQ_SUB && op != EQ_MUL && op != EQ_DIV) return 0;            \
@@ -303,7 +307,7 @@ static void binary_bool(int64_t n, char *const *ptr, const int64_t *st, const vo
     }
 }
 
-void eq_binary(int op, int dtype, int ndim, const int64_t *shape,
+void EQ_ISA(eq_binary)(int op, int dtype, int ndim, const int64_t *shape,
                const void *a, const int64_t *as, const void *b, const int64_t *bs,
                void *out, const int64_t *os) {
     const int64_t *strides[3] = {as, bs, os};
@@ -337,7 +341,7 @@ WHERE_ROW(double)
 WHERE_ROW(int64_t)
 WHERE_ROW(u8)
 
-void eq_where(int dtype, int ndim, const int64_t *shape,
+void EQ_ISA(eq_where)(int dtype, int ndim, const int64_t *shape,
               const uint8_t *cond, const int64_t *cs, const void *a, const int64_t *as,
               const void *b, const int64_t *bs, void *out, const int64_t *os) {
     const int64_t *strides[4] = {cs, as, bs, os};
@@ -400,7 +404,7 @@ static eq_row_fn copy_fn(int s, int d) {
     return table[s][d];
 }
 
-void eq_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
+void EQ_ISA(eq_copy)(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
              const void *src, const int64_t *ss, void *dst, const int64_t *ds) {
     const int64_t *strides[2] = {ss, ds};
     eq_iter it;
@@ -412,28 +416,36 @@ void eq_copy(int src_dtype, int dst_dtype, int ndim, const int64_t *shape,
 
 // ---------------------------------------------------------------- fill, arange, axpy
 
-void eq_fill(int dtype, int64_t n, void *out, double value) {
-    const int par = n >= eq_parallel_threshold();
-    switch (dtype) {
-    case EQ_F32: { float v = (float)value; float *o = out;
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t i = 0; i < n; i++) o[i] = v;
-        break; }
-    case EQ_F64: { double *o = out;
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t i = 0; i < n; i++) o[i] = value;
-        break; }
-    case EQ_I64: { int64_t v = (int64_t)value; int64_t *o = out;
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t i = 0; i < n; i++) o[i] = v;
-        break; }
-    default: { u8 v = value != 0.0; u8 *o = out;
-        for (int64_t i = 0; i < n; i++) o[i] = v;
-        break; }
+// The loops run in range functions handed to eq_parallel_chunks rather than inside an OpenMP
+// region: clang compiles an outlined region for the baseline CPU whatever the enclosing
+// function's target attribute, so a loop written in the region would lose AVX2 (and FMA).
+// One chunk per thread keeps the static split the kernels used before.
+static inline int64_t static_chunk(int64_t n) {
+    const int64_t t = eq_get_num_threads();
+    const int64_t c = (((n + t - 1) / t) + 15) & ~(int64_t)15;
+    return c < 16 ? 16 : c;
+}
+
+typedef struct { int dtype; double value; void *out; } fill_job;
+
+static void fill_range(int64_t lo, int64_t hi, void *vjob) {
+    const fill_job *j = vjob;
+    switch (j->dtype) {
+    case EQ_F32: { const float v = (float)j->value; float *o = j->out; for (int64_t i = lo; i < hi; i++) o[i] = v; break; }
+    case EQ_F64: { const double v = j->value; double *o = j->out; for (int64_t i = lo; i < hi; i++) o[i] = v; break; }
+    case EQ_I64: { const int64_t v = (int64_t)j->value; int64_t *o = j->out; for (int64_t i = lo; i < hi; i++) o[i] = v; break; }
+    default: { const u8 v = j->value != 0.0; u8 *o = j->out; for (int64_t i = lo; i < hi; i++) o[i] = v; break; }
     }
 }
 
-void eq_arange(int dtype, int64_t n, void *out, double start, double step) {
+void EQ_ISA(eq_fill)(int dtype, int64_t n, void *out, double value) {
+    // Bytes stay on one thread, as they always have (they are never large).
+    const int par = n >= eq_parallel_threshold() && dtype != EQ_BOOL;
+    fill_job job = {dtype, value, out};
+    eq_parallel_chunks(n, static_chunk(n), par, fill_range, &job);
+}
+
+void EQ_ISA(eq_arange)(int dtype, int64_t n, void *out, double start, double step) {
     switch (dtype) {
     case EQ_F32: { float *o = out; for (int64_t i = 0; i < n; i++) o[i] = (float)(start + (double)i * step); break; }
     case EQ_F64: { double *o = out; for (int64_t i = 0; i < n; i++) o[i] = start + (double)i * step; break; }
@@ -442,18 +454,26 @@ void eq_arange(int dtype, int64_t n, void *out, double start, double step) {
     }
 }
 
-void eq_axpy(int dtype, int64_t n, double alpha, const void *x, void *y) {
-    const int par = n >= eq_parallel_threshold();
-    if (dtype == EQ_F32) {
-        const float a = (float)alpha; const float *X = x; float *Y = y;
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t i = 0; i < n; i++) Y[i] += a * X[i];
-    } else if (dtype == EQ_F64) {
-        const double *X = x; double *Y = y;
-#pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static)
-        for (int64_t i = 0; i < n; i++) Y[i] += alpha * X[i];
-    } else if (dtype == EQ_I64) {
-        const int64_t a = (int64_t)alpha; const int64_t *X = x; int64_t *Y = y;
-        for (int64_t i = 0; i < n; i++) Y[i] += a * X[i];
+typedef struct { int dtype; double alpha; const void *x; void *y; } axpy_job;
+
+static void axpy_range(int64_t lo, int64_t hi, void *vjob) {
+    const axpy_job *j = vjob;
+    if (j->dtype == EQ_F32) {
+        const float a = (float)j->alpha; const float *X = j->x; float *Y = j->y;
+        for (int64_t i = lo; i < hi; i++) Y[i] += a * X[i];
+    } else if (j->dtype == EQ_F64) {
+        const double a = j->alpha; const double *X = j->x; double *Y = j->y;
+        for (int64_t i = lo; i < hi; i++) Y[i] += a * X[i];
+    } else if (j->dtype == EQ_I64) {
+        const int64_t a = (int64_t)j->alpha; const int64_t *X = j->x; int64_t *Y = j->y;
+        for (int64_t i = lo; i < hi; i++) Y[i] += a * X[i];
     }
 }
+
+void EQ_ISA(eq_axpy)(int dtype, int64_t n, double alpha, const void *x, void *y) {
+    const int par = n >= eq_parallel_threshold() && dtype != EQ_I64;
+    axpy_job job = {dtype, alpha, x, y};
+    eq_parallel_chunks(n, static_chunk(n), par, axpy_range, &job);
+}
+
+#endif

@@ -1,4 +1,8 @@
 // Reductions of a contiguous [outer, k, inner] array over its middle axis.
+// Compiled once per instruction set (see kernels_isa.h).
+#ifndef EQ_REDUCE_H
+#define EQ_REDUCE_H
+#include "kernels_isa.h"
 #include "iterate.h"
 #include "mathfun.h"
 #include "simd.h"
@@ -164,7 +168,30 @@ static int sum_long_row(int dtype, int64_t k, const void *x, void *out, int64_t 
     return 1;
 }
 
-void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
+// One block of up to 256 outputs of a middle-axis sum. A function of its own (not the body of
+// the OpenMP loop) so that it keeps the kernel's target attribute: outlined OpenMP regions are
+// compiled for the baseline CPU.
+static void sum_middle_block(int dtype, const char *X, void *out, int64_t k, int64_t inner,
+                             int64_t o, int64_t blk) {
+    int64_t i0 = blk * 256, i1 = i0 + 256 < inner ? i0 + 256 : inner;
+    if (dtype == EQ_F32) {
+        const float *src = (const float *)X + o * k * inner;
+        float *dst = (float *)out + o * inner;
+        double acc[256];
+        for (int64_t i = i0; i < i1; i++) acc[i - i0] = 0.0;
+        for (int64_t j = 0; j < k; j++)
+            for (int64_t i = i0; i < i1; i++) acc[i - i0] += src[j * inner + i];
+        for (int64_t i = i0; i < i1; i++) dst[i] = (float)acc[i - i0];
+    } else {
+        const double *src = (const double *)X + o * k * inner;
+        double *dst = (double *)out + o * inner;
+        for (int64_t i = i0; i < i1; i++) dst[i] = 0.0;
+        for (int64_t j = 0; j < k; j++)
+            for (int64_t i = i0; i < i1; i++) dst[i] += src[j * inner + i];
+    }
+}
+
+void EQ_ISA(eq_reduce)(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
                const void *x, void *out) {
     const size_t es = eq_dtype_size(dtype);
     const char *X = x;
@@ -189,26 +216,9 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
     // Reducing a middle axis: sum whole rows into the output so the inner loop is contiguous.
     if (op == EQ_RSUM && (dtype == EQ_F32 || dtype == EQ_F64)) {
 #pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
-        for (int64_t o = 0; o < outer; o++) {
-            for (int64_t blk = 0; blk < (inner + 255) / 256; blk++) {
-                int64_t i0 = blk * 256, i1 = i0 + 256 < inner ? i0 + 256 : inner;
-                if (dtype == EQ_F32) {
-                    const float *src = (const float *)X + o * k * inner;
-                    float *dst = (float *)out + o * inner;
-                    double acc[256];
-                    for (int64_t i = i0; i < i1; i++) acc[i - i0] = 0.0;
-                    for (int64_t j = 0; j < k; j++)
-                        for (int64_t i = i0; i < i1; i++) acc[i - i0] += src[j * inner + i];
-                    for (int64_t i = i0; i < i1; i++) dst[i] = (float)acc[i - i0];
-                } else {
-                    const double *src = (const double *)X + o * k * inner;
-                    double *dst = (double *)out + o * inner;
-                    for (int64_t i = i0; i < i1; i++) dst[i] = 0.0;
-                    for (int64_t j = 0; j < k; j++)
-                        for (int64_t i = i0; i < i1; i++) dst[i] += src[j * inner + i];
-                }
-            }
-        }
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t blk = 0; blk < (inner + 255) / 256; blk++)
+                sum_middle_block(dtype, X, out, k, inner, o, blk);
         return;
     }
 #pragma omp parallel for num_threads(eq_get_num_threads()) if (par) schedule(static) collapse(2)
@@ -216,3 +226,5 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
         for (int64_t i = 0; i < inner; i++)
             reduce_slice(op, dtype, k, X + (o * k * inner + i) * es, inner, out, o * inner + i);
 }
+
+#endif
