@@ -17,12 +17,12 @@ extension SolverTestProblems {
     static func deqTransformer(vocabulary: Int = 1000, modelSize d: Int = 64, heads: Int = 4, feedForward: Int = 256,
                                batch: Int = 4, length t: Int = 32, seed: UInt64 = 17) -> SolverTestProblem {
         // Parameters are drawn from the global generator: seed it for this model only.
-        let saved = RandomGenerator.global
+        let saved = RandomGenerator.global.state
         RandomGenerator.manualSeed(seed)
         let config = DEQTransformerLM.Configuration(vocabulary: vocabulary, modelSize: d, heads: heads,
                                                     feedForward: feedForward, memoryLength: 0, dropout: 0)
         let model = DEQTransformerLM(config, dtype: .float64)
-        RandomGenerator.global = saved
+        RandomGenerator.global.state = saved
         model.eval()
         model.freeze()   // the solver differentiates with respect to z only
 

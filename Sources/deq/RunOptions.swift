@@ -9,7 +9,7 @@ import Training
 /// same key of the preset and the `--config` file (see ``TrainingConfiguration/keys``).
 struct RunOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Model name (lstm-lm).") var model: String?
-    @Option(parsing: .unconditional, help: "Preset under Configs/ (<model>-<preset>.json), e.g. small.") var preset: String?
+    @Option(parsing: .unconditional, help: "Built-in preset <model>-<preset>, e.g. small (`deq presets` lists them).") var preset: String?
     @Option(parsing: .unconditional, help: "YAML or JSON file with the same keys as these flags.") var config: String?
     @Option(parsing: .unconditional, help: "Data directory holding <dataset>/ (else EQ_DATA).") var data: String?
     @Option(parsing: .unconditional, help: "wikitext-2, wikitext-103, ptb, ptb-char, enwik8, text8.") var dataset: String?
@@ -70,38 +70,12 @@ struct RunOptions: ParsableArguments {
         var c = TrainingConfiguration()
         if let base { try c.apply(base, source: "the checkpoint's configuration") }
         if let preset {
-            let name = "\(model ?? c.model)-\(preset).json"
-            guard let url = Presets.locate(name) else {
-                throw ConfigurationError("no preset \(name) under Configs/; available: \(Presets.available().joined(separator: ", "))")
-            }
-            try c.apply(ConfigFile.read(url.path), source: url.path)
+            let name = "\(model ?? c.model)-\(preset)"
+            try c.apply(Presets.settings(name), source: "the preset \(name)")
         }
         if let config { try c.apply(ConfigFile.read(config), source: config) }
         try c.apply(given, source: TrainingConfiguration.commandLine)
         return c
-    }
-}
-
-/// Presets are JSON files under `Configs/`, found from the working directory or the source tree.
-enum Presets {
-    static func directory(sourceFile: String = #filePath) -> URL? {
-        let fm = FileManager.default
-        let cwd = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("Configs")
-        if fm.fileExists(atPath: cwd.path) { return cwd }
-        let src = URL(fileURLWithPath: sourceFile).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Configs")
-        return fm.fileExists(atPath: src.path) ? src : nil
-    }
-
-    static func locate(_ name: String) -> URL? {
-        guard let dir = directory() else { return nil }
-        let url = dir.appendingPathComponent(name)
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
-
-    static func available() -> [String] {
-        guard let dir = directory() else { return [] }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
     }
 }
 

@@ -9,7 +9,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (checkpoints, JSON-lines log and TensorBoard events in --work-dir).",
         discussion: """
-        Settings come from the defaults, then --preset (Configs/<model>-<preset>.json), then --config FILE \
+        Settings come from the defaults, then --preset (a built-in <model>-<preset>; `deq presets` lists them), then --config FILE \
         (YAML or JSON with the flag names as keys), then the flags. Ctrl-C saves last.safetensors; \
         --resume continues from it bit-exactly.
         """

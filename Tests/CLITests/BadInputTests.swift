@@ -52,7 +52,7 @@ extension BadInput {
         .train("--dataset", "imagenet", mentions: "dataset", "imagenet"),
         .train("--vocab-from", "test", mentions: "vocab-from"),
         .train("--varlen", "maybe", mentions: "varlen", "maybe"),
-        .train("--preset", "huge", mentions: "lstm-lm-huge.json"),
+        .train("--preset", "huge", mentions: "lstm-lm-huge"),
         .train("--batch-size", "4", "--batch-split", "3", mentions: "batch-split"),
         .train("--train-split", "train", mentions: "train"),
         .train("--eval-split", "dev", mentions: "dev", "split"),

@@ -32,6 +32,27 @@ import Tensors
         #expect(other.0 != one.0)
     }
 
+    /// Several threads drawing from one generator get disjoint counters: every 4-float block is new,
+    /// and the counter advanced by exactly the blocks drawn.
+    @Test func globalGeneratorOnSeveralThreads() {
+        for shared in [RandomGenerator(seed: 3), RandomGenerator.global] {
+            let threads = 8, draws = 500
+            let before = shared.state.offset
+            let blocks = UnsafeMutableBufferPointer<[UInt32]>.allocate(capacity: threads * draws)
+            defer { blocks.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                for i in 0..<draws {
+                    let x = Tensor.rand([4], generator: shared).toArray(Float.self)
+                    (blocks.baseAddress! + t * draws + i).initialize(to: x.map(\.bitPattern))
+                }
+            }
+            #expect(Set(blocks).count == threads * draws, "a counter was handed out twice")
+            if shared !== RandomGenerator.global {
+                #expect(shared.state.offset - before == UInt64(threads * draws))
+            }
+        }
+    }
+
     @Test func stateSaveAndRestore() {
         let g = RandomGenerator(seed: 42)
         _ = Tensor.rand([10], generator: g)

@@ -10,11 +10,6 @@ import Training
 /// test stays short; the model is the preset's (12 layers of 512 for text8), and its adaptive
 /// cache keeps the first steps cheap, as in the reference.
 final class AdaptiveSpanPresetTests: XCTestCase {
-    func presetPath(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Configs/adaptive-span-\(name).json").path
-    }
-
     func byteCorpus(_ name: String) -> Corpus {
         var vocab = Vocabulary()
         for b in 0..<256 { vocab.add(String(format: "%02x", b)) }
@@ -29,7 +24,7 @@ final class AdaptiveSpanPresetTests: XCTestCase {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("eq-span-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: dir) }
             var c = TrainingConfiguration()
-            try c.apply(try ConfigFile.read(presetPath(name)), source: "adaptive-span-\(name).json")
+            try c.apply(try Presets.settings("adaptive-span-\(name)"), source: "adaptive-span-\(name)")
             XCTAssertEqual(c.model, "adaptive-span")
             try c.apply(["batch-size": "2", "bptt": "32", "max-step": "5", "eval-interval": "5", "eval-batch-size": "2",
                          "eval-max-tokens": "64", "final-eval-full": "false", "work-dir": dir.path], source: "test")

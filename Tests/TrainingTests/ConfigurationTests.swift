@@ -93,14 +93,13 @@ import Tensors
     }
 
     @Test func presetsParse() throws {
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Configs")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }
-        #expect(!files.isEmpty)
-        for f in files {
+        #expect(Presets.names.count >= 17)
+        for name in Presets.names {
             var c = TrainingConfiguration()
-            try c.apply(ConfigFile.read(dir.appendingPathComponent(f).path), source: f)
+            try c.apply(Presets.settings(name), source: name)
+            #expect(name.hasPrefix(c.model), "the preset \(name) trains \(c.model)")
         }
+        #expect(throws: ConfigurationError.self) { try Presets.settings("lstm-lm-huge") }
     }
 }
 

@@ -1,29 +1,43 @@
 import CKernels
+import Foundation
 
 /// A seeded, counter-based random generator (Philox4x32-10). A draw depends only on the seed and
 /// the counter, never on the thread count; ``state`` can be saved and restored.
 public final class RandomGenerator: @unchecked Sendable {
+    // @unchecked Sendable is safe: the only mutable field, `locked`, is read and written under
+    // `lock` alone, so threads drawing from one generator get disjoint counter ranges
+    // (RandomTests.globalGeneratorOnSeveralThreads draws from 8 threads and finds no repeat).
     /// The seed and the number of 128-bit blocks consumed so far.
     public struct State: Equatable, Codable, Sendable {
         public var seed: UInt64
         public var offset: UInt64
     }
 
-    public var state: State
+    private let lock = NSLock()
+    private var locked: State
 
-    public init(seed: UInt64) { state = State(seed: seed, offset: 0) }
+    /// The seed and counter; reading or restoring it is atomic with respect to draws.
+    public var state: State {
+        get { lock.withLock { locked } }
+        set { lock.withLock { locked = newValue } }
+    }
 
-    /// The process-wide generator used when none is passed.
-    nonisolated(unsafe) public static var global = RandomGenerator(seed: 0x5EED)
+    public init(seed: UInt64) { locked = State(seed: seed, offset: 0) }
+
+    /// The process-wide generator used when none is passed. It is one object for the life of the
+    /// process; ``manualSeed(_:)`` and `state` reseed or restore it in place.
+    public static let global = RandomGenerator(seed: 0x5EED)
 
     /// Reseeds the global generator (like `torch.manual_seed`).
-    public static func manualSeed(_ seed: UInt64) { global = RandomGenerator(seed: seed) }
+    public static func manualSeed(_ seed: UInt64) { global.state = State(seed: seed, offset: 0) }
 
-    /// Reserves `blocks` counters and returns the first.
-    func advance(_ blocks: Int) -> UInt64 {
-        let start = state.offset
-        state.offset &+= UInt64(blocks)
-        return start
+    /// Reserves `blocks` counters atomically and returns the seed and the first counter.
+    func advance(_ blocks: Int) -> (seed: UInt64, start: UInt64) {
+        lock.withLock {
+            let start = locked.offset
+            locked.offset &+= UInt64(blocks)
+            return (locked.seed, start)
+        }
     }
 }
 
@@ -34,8 +48,8 @@ extension Tensor {
         guard dtype.isFloatingPoint else { fail("rand needs a floating dtype, got \(dtype); use randint for integers") }
         let g = generator ?? RandomGenerator.global
         let t = Tensor(empty: shape, dtype: dtype)
-        let start = g.advance((t.count + 3) / 4)
-        eq_philox_uniform(dtype.code, Int64(t.count), g.state.seed, start, t.storage.pointer, low, high)
+        let (seed, start) = g.advance((t.count + 3) / 4)
+        eq_philox_uniform(dtype.code, Int64(t.count), seed, start, t.storage.pointer, low, high)
         return t
     }
 
@@ -45,8 +59,8 @@ extension Tensor {
         guard dtype.isFloatingPoint else { fail("randn needs a floating dtype, got \(dtype)") }
         let g = generator ?? RandomGenerator.global
         let t = Tensor(empty: shape, dtype: dtype)
-        let start = g.advance((t.count + 3) / 4)
-        eq_philox_normal(dtype.code, Int64(t.count), g.state.seed, start, t.storage.pointer, mean, std)
+        let (seed, start) = g.advance((t.count + 3) / 4)
+        eq_philox_normal(dtype.code, Int64(t.count), seed, start, t.storage.pointer, mean, std)
         return t
     }
 
@@ -56,8 +70,8 @@ extension Tensor {
         guard high > low else { fail("randint needs low < high, got low = \(low), high = \(high)") }
         let g = generator ?? RandomGenerator.global
         let t = Tensor(empty: shape, dtype: .int64)
-        let start = g.advance((t.count + 1) / 2)
-        eq_philox_randint(Int64(t.count), g.state.seed, start,
+        let (seed, start) = g.advance((t.count + 1) / 2)
+        eq_philox_randint(Int64(t.count), seed, start,
                           t.storage.pointer.assumingMemoryBound(to: Int64.self), Int64(low), Int64(high))
         return t
     }
