@@ -24,20 +24,52 @@ public enum Safetensors {
         }
     }
 
-    /// The file's bytes for `tensors` (sorted by name) and `metadata`.
-    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
+    /// The metadata key of the data section's checksum (``checksum(_:)``), written with
+    /// `checksum: true` and verified by ``decode(_:source:)`` whenever a file has it.
+    public static let checksumKey = "eq_data_checksum"
+
+    /// A 64-bit checksum of `bytes`: each 8-byte little-endian word w updates h ← xorshift((h ⊕ w)·P)
+    /// with P odd, so every step is a bijection of h and any change confined to one word always
+    /// changes the result; the length is folded in last. One multiply per 8 bytes.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        let words = bytes.count / 8
+        var i = 0
+        while i < words {
+            h = (h ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) &* prime
+            h ^= h >> 29
+            i += 1
+        }
+        var tail: UInt64 = 0
+        for k in (words * 8)..<bytes.count { tail |= UInt64(bytes[k]) << (8 * UInt64(k - words * 8)) }
+        h = (h ^ tail) &* prime
+        h = (h ^ UInt64(bytes.count)) &* prime
+        return h ^ (h >> 32)
+    }
+
+    static func checksumText(_ bytes: UnsafeRawBufferPointer) -> String {
+        let hex = String(checksum(bytes), radix: 16)
+        return "h64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The file's bytes for `tensors` (sorted by name) and `metadata`; with `checksum`, the data
+    /// section's checksum joins the metadata under ``checksumKey``.
+    public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:], checksum: Bool = false) -> Data {
         let names = tensors.keys.sorted()
         var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        var bodies: [Tensor] = []
+        var body = Data()
         for name in names {
             let t = tensors[name]!.detached().contiguous()
             let bytes = t.count * t.dtype.byteSize
             header[name] = ["dtype": code(t.dtype), "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
-            bodies.append(t)
+            body.append(Data(bytes: t.baseAddress, count: bytes))
         }
+        var meta = metadata
+        if checksum { meta[checksumKey] = body.withUnsafeBytes { checksumText($0) } }
+        if !meta.isEmpty { header["__metadata__"] = meta }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad with spaces so the data starts 8-byte aligned (the format allows trailing spaces).
         while (8 + json.count) % 8 != 0 { json.append(0x20) }
@@ -45,9 +77,7 @@ public enum Safetensors {
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         data.append(json)
-        for t in bodies {
-            data.append(Data(bytes: t.baseAddress, count: t.count * t.dtype.byteSize))
-        }
+        data.append(body)
         return data
     }
 
@@ -103,20 +133,27 @@ public enum Safetensors {
             }
             tensors[name] = t
         }
+        if let stored = metadata[checksumKey] {
+            let actual = data[bodyStart...].withUnsafeBytes { checksumText($0) }
+            guard stored == actual else {
+                throw CheckpointError("\(source) fails its checksum (stored \(stored), its data gives \(actual)): the file was changed or damaged after it was written — restore it from a backup, or use the run's other checkpoint (best.safetensors or last.safetensors)")
+            }
+        }
         return (tensors, metadata)
     }
 
     /// Writes atomically: a temporary file in the same directory, flushed to disk, then renamed
     /// over `url`. A crash at any point leaves either the old file or the new one, never a mix.
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws(CheckpointError) {
-        try writeAtomically(encode(tensors, metadata: metadata), to: url)
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], checksum: Bool = false, to url: URL) throws(CheckpointError) {
+        try writeAtomically(encode(tensors, metadata: metadata, checksum: checksum), to: url)
     }
 
     /// Reads a file written by ``write(_:metadata:to:)`` or by Python's `safetensors`.
     public static func read(_ url: URL) throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw CheckpointError("cannot read \(url.path): \(error.localizedDescription); check the path")
+            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? ENOENT
+            throw CheckpointError("cannot read \(url.path) (\(String(cString: strerror(code)))); check the path and that the file is readable")
         }
         return try decode(data, source: url.path)
     }

@@ -34,7 +34,20 @@ public struct RunCheckpoint {
         if let step = metadata["step"], (Int(step) ?? -1) < 0 {
             throw CheckpointError("\(url.path) has step \"\(step)\" in its metadata, not a count of steps; the file was altered — use a checkpoint written by deq train")
         }
-        return RunCheckpoint(tensors: tensors, metadata: metadata, url: url)
+        for key in ["optimizer_tensors", "optimizer_steps", "data_position", "data_epoch"] {
+            if let text = metadata[key], (Int(text) ?? -1) < 0 {
+                throw CheckpointError("\(url.path) has \(key) \"\(text)\" in its metadata, not a count; the file was altered — use a checkpoint written by deq train")
+            }
+        }
+        let checkpoint = RunCheckpoint(tensors: tensors, metadata: metadata, url: url)
+        // Checkpoints since the checksum record how many optimizer slots they hold.
+        if let expected = metadata["optimizer_tensors"].flatMap(Int.init) {
+            let found = checkpoint.tensors(under: "optimizer").count
+            guard found == expected else {
+                throw CheckpointError("\(url.path) lacks optimizer state (\(found) of its \(expected) optimizer tensors are present); the file was altered — resume from the run's other checkpoint, or load only its weights with deq eval")
+            }
+        }
+        return checkpoint
     }
 
     public static func save(model: any LanguageModel, optimizer: Optimizer?, carry: [Tensor],
@@ -47,11 +60,35 @@ public struct RunCheckpoint {
             for (k, t) in ts { tensors["optimizer." + k] = t }
             meta.merge(m) { _, new in new }
         }
+        meta["optimizer_tensors"] = "\(tensors.keys.filter { $0.hasPrefix("optimizer.") }.count)"
         for (i, t) in carry.enumerated() { tensors["carry.\(i)"] = t.detached().contiguous() }
         meta["format"] = format
         meta["model"] = model.modelName
         meta["architecture"] = Self.encode(model.architecture)
-        try Safetensors.write(tensors, metadata: meta, to: url)
+        // The last line of defence: non-finite weights are never written (the trainer stops first).
+        if let bad = nonFinite(tensors).first {
+            throw CheckpointError("not writing \(url.path): \(bad) holds NaN or infinite values; the run diverged — lower --lr or --clip and resume from the last checkpoint")
+        }
+        try Safetensors.write(tensors, metadata: meta, checksum: true, to: url)
+    }
+
+    /// The names of floating-point tensors holding a NaN or an infinity, sorted.
+    static func nonFinite(_ tensors: [String: Tensor]) -> [String] {
+        tensors.filter { $0.value.dtype.isFloatingPoint && !$0.value.to(.float64).isFinite }.keys.sorted()
+    }
+
+    /// Refuses weights (or, with `includingState`, optimizer slots and carried state too) that
+    /// hold NaN or infinities. `allowNonFinite` lets a weights-only load through (`deq eval
+    /// --allow-non-finite` inspects a diverged run).
+    public func checkFinite(includingState: Bool = false, allowNonFinite: Bool = false) throws(CheckpointError) {
+        guard !allowNonFinite else { return }
+        let bad = Self.nonFinite(includingState ? tensors : tensors.filter { $0.key.hasPrefix("model.") })
+        guard bad.isEmpty else {
+            let shown = bad.prefix(3).joined(separator: ", ") + (bad.count > 3 ? " and \(bad.count - 3) more" : "")
+            let fix = includingState ? "resume from an earlier checkpoint (the run's best.safetensors, copied to last.safetensors) or start a new run in another --work-dir"
+                : "use an earlier checkpoint, or pass --allow-non-finite to load its weights anyway"
+            throw CheckpointError("\(url.path) holds NaN or infinite values in \(shown); it comes from a diverged run — \(fix)")
+        }
     }
 
     public var modelName: String { metadata["model"] ?? "?" }
@@ -77,7 +114,8 @@ public struct RunCheckpoint {
 
     /// Builds the model the checkpoint holds and loads its weights. With `expectedModel`, a
     /// checkpoint of another model is an error that names both.
-    public func makeModel(expectedModel: String? = nil) throws -> any LanguageModel {
+    public func makeModel(expectedModel: String? = nil, allowNonFinite: Bool = false) throws -> any LanguageModel {
+        try checkFinite(allowNonFinite: allowNonFinite)
         if let expectedModel, expectedModel != modelName {
             throw CheckpointError("\(url.path) holds a \(modelName) model, not \(expectedModel); pass --model \(modelName) or start a new run in another --work-dir")
         }

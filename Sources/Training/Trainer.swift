@@ -52,14 +52,12 @@ public final class Trainer {
     private var plateauRate: Double = 0
     private var lastCheckpointStep: Int?
 
-    /// Runs until `maxStep` (or `maxTime`, or Ctrl-C). With `resume`, continues from
-    /// `last.safetensors` in the work directory.
-    public func run(resume: Bool = false) throws -> Result {
+    /// Runs until `maxStep` (or `maxTime`, or Ctrl-C/SIGTERM). With `resume`, continues from
+    /// `last.safetensors` in the work directory; without it, a directory holding a run is refused
+    /// unless `overwrite` (``RunDirectory``).
+    public func run(resume: Bool = false, overwrite: Bool = false) throws -> Result {
         let c = configuration
         let metric = MetricKind(corpus: corpus)
-        do { try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true) } catch {
-            throw TrainingError("cannot create the run directory \(workDirectory.path) (\(error.localizedDescription)); pass a writable --work-dir")
-        }
         if c.trainSplit != "train" {
             say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
         }
@@ -74,6 +72,8 @@ public final class Trainer {
         let trainStreams = try batchify(corpus.splits[c.trainSplit] ?? [], batchSize: c.batchSize)
         _ = try corpus.tensor(c.resolvedEvalSplit)
         let evalStreams = try batchify(corpus.splits[c.resolvedEvalSplit] ?? [], batchSize: c.evalBatchSize)
+        try SizeCheck.window(bptt: c.bptt, batchSize: c.batchSize, streamLength: trainStreams.shape[0],
+                             tokens: corpus.splits[c.trainSplit]?.count ?? 0, split: c.trainSplit)
         var iterator = try BPTTIterator(streams: trainStreams, bptt: c.bptt, variableLength: c.variableLength, seed: c.seed &+ 1)
 
         RandomGenerator.manualSeed(c.seed)
@@ -83,19 +83,27 @@ public final class Trainer {
         // Equilibrium models take their solver limits and pre-training from the run's options.
         let equilibrium = model as? any EquilibriumLanguageModel
         try equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
+        try SizeCheck.memory(parameters: model.parameterCount(), bptt: c.bptt, batchSize: c.batchSize,
+                             evalBatchSize: c.evalBatchSize, vocabulary: corpus.vocabulary.count)
         let optimizer = try makeOptimizer(model)
         var carry = model.initialState(batch: c.batchSize)
         step = 0
         bestLoss = nil
         plateauRate = c.lr
+        lastCheckpointStep = nil
+        // One run per directory, locked until this call returns (flock: a killed run leaves no lock).
+        let runDirectory = try RunDirectory.claim(workDirectory, resume: resume, overwrite: overwrite, say: say)
+        defer { runDirectory.release() }
 
         if resume {
             let ckpt = try RunCheckpoint.read(lastCheckpointURL)
             if ckpt.modelName != c.model {
                 throw CheckpointError("\(ckpt.url.path) holds a \(ckpt.modelName) model, not \(c.model); pass --model \(ckpt.modelName) or start a new run in another --work-dir")
             }
+            try ResumeCheck.sameData(ckpt, corpus: corpus)
+            try ckpt.checkFinite(includingState: true)
             do { try model.load(ckpt.tensors(under: "model")) } catch {
-                throw CheckpointError("\(ckpt.url.path): \(error.message)")
+                throw ResumeCheck.sizeRefusal(ckpt, model: model, error: error)
             }
             try optimizer.importState(tensors: ckpt.tensors(under: "optimizer"), metadata: ckpt.metadata)
             let m = ckpt.metadata
@@ -107,22 +115,41 @@ public final class Trainer {
             var rng = RandomGenerator(seed: seed).state
             rng.offset = offset
             RandomGenerator.global.state = rng
-            try iterator.restore(.init(position: position, epoch: epoch, random: random))
+            // Another --batch-size gives streams of another length: the data continues at the
+            // same share of the epoch, and the carried state (shaped by the batch) starts fresh.
+            let savedBatch = ckpt.configuration["batch-size"].flatMap(Int.init) ?? c.batchSize
+            let tokens = corpus.splits[c.trainSplit]?.count ?? 0
+            let resumedPosition = savedBatch == c.batchSize ? position
+                : ResumeCheck.position(position, savedSteps: tokens / max(savedBatch, 1), steps: trainStreams.shape[0])
+            try iterator.restore(.init(position: resumedPosition, epoch: epoch, random: random))
             let saved = ckpt.carry
+            if savedBatch != c.batchSize {
+                say("--batch-size \(c.batchSize) (the run used \(savedBatch)): the carried state starts fresh and the data continues at the same share of the epoch")
+            } else {
             guard saved.count == carry.count else { throw CheckpointError("\(ckpt.url.path) has \(saved.count) carried state tensors, the model needs \(carry.count)") }
             guard zip(saved, carry).allSatisfy({ $0.shape == $1.shape }) else {
                 throw CheckpointError("\(ckpt.url.path) carries state of shapes \(saved.map(\.shape)), this run needs \(carry.map(\.shape)); resume with the --batch-size the run was started with")
             }
             carry = saved
+            }
             step = ckpt.step
             bestLoss = m["best_loss"].flatMap(Double.init)
-            plateauRate = m["plateau_lr"].flatMap(Double.init) ?? c.lr
+            let changes = ResumeCheck.changes(ckpt, configuration: c)
+            // A new --lr restarts the plateau schedule from it; otherwise the decayed rate goes on.
+            plateauRate = changes.contains { $0.hasPrefix("--lr ") } ? c.lr : (m["plateau_lr"].flatMap(Double.init) ?? c.lr)
             lastCheckpointStep = step
             say("resumed from \(ckpt.url.path) at step \(step)")
+            if !changes.isEmpty { say("changed on resume (applied from the next step): \(changes.joined(separator: ", "))") }
         }
         let log = try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil)
-        let board = try TensorBoardWriter(directory: workDirectory)
-        try (RunCheckpoint.encode(c.values) + "\n").write(to: workDirectory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let board: TensorBoardWriter
+        do { board = try TensorBoardWriter(directory: workDirectory) } catch {
+            throw FileSystemError.describe(error, writing: workDirectory, fix: "check that the run directory is writable, or pass another --work-dir")
+        }
+        let configURL = workDirectory.appendingPathComponent("config.json")
+        do { try (RunCheckpoint.encode(c.values) + "\n").write(to: configURL, atomically: true, encoding: .utf8) } catch {
+            throw FileSystemError.describe(error, writing: configURL, fix: "check that the run directory is writable and the disk has space, or pass another --work-dir")
+        }
         say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams")
 
         var result = Result(step: step, losses: [:], evaluations: [], bestLoss: bestLoss, interrupted: false, stoppedByTime: false)
@@ -146,15 +173,19 @@ public final class Trainer {
             return m
         }
         func keptMessage() -> String {
-            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
+            // Every checkpoint written is finite (saveLast and RunCheckpoint.save check), so the last one is good.
+            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0), all weights finite)" } ?? "no checkpoint was saved yet"
         }
-        func saveLast() throws {
+        func checkFiniteWeights() throws {
             // A finite loss can still be followed by an update that overflows; such weights are
-            // never written over the last good checkpoint.
+            // never written over the last good checkpoint, nor as the best one.
             guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
                 progress.clearLine()
-                throw TrainingError("the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
+                throw TrainingError("the run diverged: the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
             }
+        }
+        func saveLast() throws {
+            try checkFiniteWeights()
             try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata(), to: lastCheckpointURL)
             lastCheckpointStep = step
         }
@@ -171,11 +202,19 @@ public final class Trainer {
             return loss
         }
 
+        // A non-finite evaluation loss stops the run before any checkpoint of it is written.
+        func checkFinite(evaluation loss: Double) throws {
+            guard loss.isFinite else {
+                progress.clearLine()
+                throw TrainingError("the run diverged: the evaluation loss became \(loss) at step \(step); stopped without saving — \(keptMessage()); lower --lr or --clip and resume")
+            }
+        }
+
         while step < c.maxStep {
             if Interrupt.requested {
                 try saveLast()
                 progress.clearLine()
-                say("interrupted at step \(step); saved \(lastCheckpointURL.path) (continue with --resume)")
+                say("interrupted (\(Interrupt.signalName)) at step \(step); saved \(lastCheckpointURL.path) (continue with --resume)")
                 result.interrupted = true
                 break
             }
@@ -217,7 +256,8 @@ public final class Trainer {
             carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
             guard stepLoss.isFinite else {
                 progress.clearLine()
-                throw TrainingError("the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
+                log.append(["type": "train", "step": step + 1, "loss": stepLoss, "lr": lr, "diverged": true])
+                throw TrainingError("the run diverged: the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
             }
             if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
             optimizer.step()
@@ -249,12 +289,16 @@ public final class Trainer {
             }
             if step % c.evalInterval == 0 && step < c.maxStep {
                 let loss = try evaluate(full: false)
+                try checkFinite(evaluation: loss)
+                try checkFiniteWeights()
                 try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
                 try saveLast()
             }
         }
         if !result.interrupted {
             let loss = try evaluate(full: c.finalEvalFull)
+            try checkFinite(evaluation: loss)
+            try checkFiniteWeights()
             try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
             try saveLast()
         }

@@ -25,10 +25,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write the sweep as an SVG plot (perplexity against f_thres, one line per memory length).")
     var plot: String?
     @Flag(help: "Print only one JSON line with the full-precision loss (no sweep).") var json = false
+    @Flag(name: .customLong("allow-non-finite"), help: "Load weights holding NaN or infinities (a diverged run's) instead of refusing them.")
+    var allowNonFinite = false
 
     func run() throws {
         let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: checkpoint))
-        let lm = try ckpt.makeModel(expectedModel: model)
+        let lm = try ckpt.makeModel(expectedModel: model, allowNonFinite: allowNonFinite)
         let config = ckpt.configuration
         let loaded = try loadCorpus(dataset: ckpt.metadata["dataset"] ?? config["dataset"] ?? "wikitext-2", data: data ?? config["data"],
                                     vocabularySplit: TrainingConfiguration.vocabularySplit(
@@ -92,7 +94,7 @@ struct EvalCommand: ParsableCommand {
             let chart = CurvePlot(title: "\(metric.rawValue) against inference-time solver iterations",
                                   xLabel: "f_thres", yLabel: metric.rawValue, series: series)
             do { try chart.render().write(toFile: plot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write --plot \(plot) (\(error.localizedDescription)); pass a path in an existing, writable folder")
+                throw ValidationError("cannot write --plot \(plot) (\(FileSystemError.reason(error))); pass a path in an existing, writable folder")
             }
             print("wrote \(plot)")
         }

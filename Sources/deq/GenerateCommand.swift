@@ -14,6 +14,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Softmax temperature (> 0).") var temperature = 1.0
     @Option(name: .customLong("top-k"), help: "Sample among the k most likely symbols (0 = all).") var topK = 0
     @Option var seed: UInt64 = 1
+    @Flag(name: .customLong("allow-non-finite"), help: "Load weights holding NaN or infinities (a diverged run's) instead of refusing them.")
+    var allowNonFinite = false
 
     func validate() throws {
         guard temperature > 0 else { throw ValidationError("--temperature must be positive, got \(temperature)") }
@@ -23,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: checkpoint))
-        let lm = try ckpt.makeModel()
+        let lm = try ckpt.makeModel(allowNonFinite: allowNonFinite)
         guard let vocab = ckpt.vocabulary else { throw TrainingError("\(checkpoint) has no vocabulary") }
         lm.eval()
         let words = prompt.split(separator: " ").map(String.init)

@@ -34,7 +34,7 @@ struct PlotCommand: ParsableCommand {
         plot.logY = logY
         let out = output.map { URL(fileURLWithPath: $0) } ?? log.deletingLastPathComponent().appendingPathComponent("curves.svg")
         do { try plot.render().write(to: out, atomically: true, encoding: .utf8) } catch {
-            throw ValidationError("cannot write \(out.path) (\(error.localizedDescription)); pass --output in an existing, writable folder")
+            throw ValidationError("cannot write \(out.path) (\(FileSystemError.reason(error))); pass --output in an existing, writable folder")
         }
         print("wrote \(out.path)")
     }

@@ -10,16 +10,26 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model (checkpoints, JSON-lines log and TensorBoard events in --work-dir).",
         discussion: """
         Settings come from the defaults, then --preset (a built-in <model>-<preset>; `deq presets` lists them), then --config FILE \
-        (YAML or JSON with the flag names as keys), then the flags. Ctrl-C saves last.safetensors; \
-        --resume continues from it bit-exactly.
+        (YAML or JSON with the flag names as keys), then the flags. Ctrl-C or SIGTERM saves \
+        last.safetensors; --resume continues from it bit-exactly. A run directory holds one run: \
+        an existing one is refused without --resume (or --overwrite), and one in use by another \
+        deq train is refused.
         """
     )
 
     @OptionGroup var options: RunOptions
     @Flag(help: "Continue from last.safetensors in --work-dir (its settings, overridden by the flags given).")
     var resume = false
+    @Flag(help: "Replace the run already in --work-dir (its checkpoints, log and events are removed).")
+    var overwrite = false
+
+    func validate() throws {
+        if resume && overwrite { throw ValidationError("--resume continues the run in --work-dir and --overwrite replaces it; pass one of them") }
+    }
 
     func run() throws {
+        // Progress lines reach a redirected log (a scheduler's output file) line by line.
+        setvbuf(stdout, nil, _IOLBF, 0)
         var c = try options.configuration()
         if resume {
             let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: c.workDir).appendingPathComponent("last.safetensors"))
@@ -32,7 +42,7 @@ struct TrainCommand: ParsableCommand {
         }
         let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabularySplit)
         let trainer = Trainer(configuration: c, corpus: corpus)
-        let result = try trainer.run(resume: resume)
+        let result = try trainer.run(resume: resume, overwrite: overwrite)
         let metric = MetricKind(corpus: corpus)
         if let final = result.evaluations.last, !result.interrupted {
             print(String(format: "final %@ loss %.4f (%@ %.3f) at step %d", c.resolvedEvalSplit, final.loss, metric.rawValue, metric.value(loss: final.loss), final.step))
@@ -40,6 +50,7 @@ struct TrainCommand: ParsableCommand {
         if let best = result.bestLoss {
             print(String(format: "best %@ loss %.4f (%@ %.3f); checkpoints in %@", c.resolvedEvalSplit, best, metric.rawValue, metric.value(loss: best), c.workDir))
         }
-        if result.interrupted { throw ExitCode(130) }
+        // 130 after Ctrl-C, 143 after SIGTERM: what a shell reports for a process those signals end.
+        if result.interrupted { throw ExitCode(128 + (Interrupt.signalNumber == 0 ? SIGINT : Interrupt.signalNumber)) }
     }
 }

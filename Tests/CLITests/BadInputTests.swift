@@ -162,10 +162,26 @@ extension BadInput {
         .train("--work-dir", "resume-step", "--resume", mentions: "step", "-5"),
         .train("--work-dir", "lstm-copy-missing", "--resume", mentions: "no checkpoint"),
         .train("--work-dir", "lstm", "--resume", "--model", "deq-transformer", mentions: "lstm-lm", "deq-transformer"),
-        .train("--work-dir", "lstm", "--resume", "--nhid", "16", mentions: "shape mismatch"),
+        .train("--work-dir", "lstm", "--resume", "--nhid", "16", mentions: "shape mismatch", "--nhid"),
     ]
 
-    static let all = flags + sizes + solvers + configs + data + checkpoints
+    /// Run safety: a run directory holds one run, checkpoints are checked on every load, and
+    /// sizes against the data before allocating.
+    static let safety: [BadInput] = [
+        .train("--work-dir", "existing-run", mentions: "existing-run", "--resume", "--work-dir", "--overwrite"),
+        .train("--work-dir", "resume-overwrite", "--resume", "--overwrite", mentions: "--resume", "--overwrite"),
+        .train("--bptt", "100000000", mentions: "--bptt", "100000000"),
+        .train("--bptt", "300", mentions: "--bptt", "260"),
+        BadInput(["eval", "flipped.safetensors", "--data", "data"], "flipped.safetensors", "checksum"),
+        BadInput(["info", "flipped.safetensors"], "flipped.safetensors", "checksum"),
+        BadInput(["eval", "nan-weights.safetensors", "--data", "data"], "nan-weights.safetensors", "NaN", "--allow-non-finite"),
+        BadInput(["generate", "nan-weights.safetensors"], "NaN", "--allow-non-finite"),
+        .train("--work-dir", "resume-nan", "--resume", mentions: "NaN"),
+        .train("--work-dir", "resume-optimizer", "--resume", mentions: "optimizer state"),
+        .train("--work-dir", "resume-vocab", "--resume", "--data", "other", mentions: "vocabulary", "--data"),
+    ]
+
+    static let all = flags + sizes + solvers + configs + data + checkpoints + safety
 }
 
 extension BadInput {

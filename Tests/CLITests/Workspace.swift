@@ -27,8 +27,10 @@ struct Workspace: Sendable {
         try makeCorpora()
         try makeConfigs()
         try train(["--work-dir", "lstm"])
+        try train(["--optim", "adam", "--work-dir", "lstm-adam"])
         try train(["--model", "deq-transformer", "--config", "deq-tiny.yaml", "--work-dir", "dt"])
         try makeCheckpoints()
+        try makeSafetyCheckpoints()
     }
 
     /// The process keeps its workspace to the end (the cases share it), so earlier runs' folders
@@ -135,6 +137,36 @@ struct Workspace: Sendable {
             var meta = h["__metadata__"] as! [String: String]
             meta["step"] = "-5"
             h["__metadata__"] = meta
+        }
+    }
+
+    /// Run directories and checkpoints for the run-safety cases (made from the Adam run, whose
+    /// checkpoint holds optimizer slots): a finished run to start over, a flipped data bit,
+    /// non-finite weights, a missing optimizer slot, and runs to resume with other data.
+    private func makeSafetyCheckpoints() throws {
+        let good = try Data(contentsOf: url("lstm-adam/last.safetensors"))
+        for dir in ["existing-run", "resume-vocab", "resume-overwrite"] {
+            try write("\(dir)/last.safetensors", good)
+            try write("\(dir)/log.jsonl", try Data(contentsOf: url("lstm-adam/log.jsonl")))
+        }
+        let n = good.prefix(8).enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
+        var flipped = good
+        flipped[8 + n + (good.count - 8 - n) / 2] ^= 0x10
+        try write("flipped.safetensors", flipped)
+        // NaN in the decoder bias, with the checksum dropped (else the checksum speaks first).
+        let header = try JSONSerialization.jsonObject(with: good.subdata(in: 8..<(8 + n))) as! [String: Any]
+        let bias = (header["model.decoder.bias"] as! [String: Any])["data_offsets"] as! [Int]
+        var body = good.subdata(in: (8 + n)..<good.count)
+        body.replaceSubrange(bias[0]..<(bias[0] + 4), with: [0x00, 0x00, 0xC0, 0x7F])
+        try alter(good.prefix(8 + n) + body, "nan-weights.safetensors") { h in
+            var meta = h["__metadata__"] as! [String: String]
+            meta["eq_data_checksum"] = nil
+            h["__metadata__"] = meta
+        }
+        try write("resume-nan/last.safetensors", try Data(contentsOf: url("nan-weights.safetensors")))
+        try alter(good, "resume-optimizer/last.safetensors") { h in
+            let slot = h.keys.sorted().first { $0.hasPrefix("optimizer.") }!
+            h[slot] = nil
         }
     }
 

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A file could not be read or written: one sentence naming the path, the reason in plain words
+/// (the POSIX reason behind Foundation's error, never an `NSCocoaErrorDomain` dump) and the fix.
+public struct FileSystemError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+
+    /// An error carrying only `errno`'s reason (turned into a sentence by ``describe``).
+    static func posix(_ code: Int32) -> NSError { NSError(domain: NSPOSIXErrorDomain, code: Int(code)) }
+
+    /// The plain reason behind `error`: its POSIX code's text where Foundation kept one.
+    public static func reason(_ error: Error) -> String {
+        if let e = error as? FileSystemError { return e.message }
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        switch ns.code {
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or directory"
+        case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return "permission denied"
+        case NSFileWriteOutOfSpaceError: return "no space left on the device"
+        case NSFileWriteVolumeReadOnlyError: return "the file system is read-only"
+        case NSFileReadInapplicableStringEncodingError: return "it is not UTF-8 text"
+        default: return "system error \(ns.code)"
+        }
+    }
+
+    public static func describe(_ error: Error, writing url: URL, fix: String) -> FileSystemError {
+        if let e = error as? FileSystemError { return e }
+        return FileSystemError("cannot write \(url.path) (\(reason(error))); \(fix)")
+    }
+
+    public static func describe(_ error: Error, reading url: URL, fix: String) -> FileSystemError {
+        if let e = error as? FileSystemError { return e }
+        return FileSystemError("cannot read \(url.path) (\(reason(error))); \(fix)")
+    }
+}
