@@ -2,20 +2,25 @@
 """One training step of the small DEQ-Transformer preset in PyTorch + torchdeq, side by side with
 `deq bench deq-transformer --json`, and the ratio of the two.
 
-The model mirrors Sources/Models/DEQTransformer.swift and the preset in
-Sources/Models/DEQTransformerPresets.swift: adaptive input (cutoffs [2000, 10000], divisor 4,
-scaled by sqrt(d)), an injection Linear(d, d), and the weight-tied cell
+The model is the reference architecture (locuslab/deq, DEQ-Sequence/models/deq_transformer.py),
+as ours is, with the small preset's sizes (Sources/Models/DEQTransformerPresets.swift): adaptive
+input (cutoffs [2000, 10000], div_val 4, scaled by sqrt(d)), the injection u = inject_conv(x) of
+width 3d added to the block's Q/K/V pre-activations, and the weight-tied post-norm block
 
-    f(z, x) = LN2(h + drop(FF2(relu(FF1(h))))),  h = LN1(z + x + Attn(z + x; memory))
+    [q; k; v] = W_qkv [z_mem; z] + [u_mem; u],  h = LN(Drop(o_net(Attn(q, k, v))) + z),
+    f(z) = LN(h + Drop(ff2(Drop(relu(ff1(h))))))
 
-where Attn is causal multi-head attention over [memory; segment] with Transformer-XL relative
-positions (content bias u, position bias v, a projection of sinusoidal encodings recomputed at
-each call, and the pad-and-reshape relative shift), FF1/FF2 are weight-normalised (dim 0) and
-drop is variational dropout (one mask per forward call, shared over time). The output goes
-through variational dropout and torch.nn.AdaptiveLogSoftmaxWithLoss (cutoffs [2000, 10000],
-div_value 4, no head bias). The equilibrium is solved by torchdeq's Anderson (window 5) with
-tolerance 0, so every forward and backward iteration runs, and the backward is the implicit
-(IFT) one. The optimizer is Adam.
+with LN without scale or shift, every projection weight-normalised (dim 0), Transformer-XL
+relative attention (r_w_bias, r_r_bias, r_net over sinusoidal encodings, the pad-and-reshape
+shift, causal mask), the memory holding states and injections, dropout at the reference's sites
+(masks held over the solve), and Transformer-XL's projected adaptive softmax (tied to the
+embedding, tie_projs F,T,T, head and tail biases). The equilibrium is solved by torchdeq's
+Anderson (window 5) with tolerance 0, so every forward and backward iteration runs, and the
+backward is the implicit (IFT) one. The optimizer is Adam.
+
+`--check-reference MIRROR` checks instead that this model is ours: the authors' model with seeded
+weights gives one state dict, loaded here (`load_reference`) and into ours (`deq reference-check`),
+and f, the fixed points and the losses on WikiText-2 test windows are compared in float64.
 
 Time: median of the timed steps after warm-up, wall clock. Peak memory: torch's CPU allocator
 is invisible to tracemalloc, so the script runs torch.profiler with profile_memory=True over
