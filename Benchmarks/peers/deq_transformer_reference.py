@@ -40,7 +40,8 @@ from safetensors.torch import save_file, load_file
 
 FILES = ["lib/optimizations.py", "lib/solvers.py", "lib/jacobian.py", "DEQ-Sequence/models/deq_transformer.py",
          "DEQ-Sequence/utils/adaptive_embedding.py", "DEQ-Sequence/utils/proj_adaptive_softmax.py",
-         "DEQ-Sequence/utils/positional_embedding.py", "DEQ-Sequence/utils/log_uniform_sampler.py"]
+         "DEQ-Sequence/utils/positional_embedding.py", "DEQ-Sequence/utils/log_uniform_sampler.py",
+         "DEQ-Sequence/utils/vocabulary.py", "DEQ-Sequence/data_utils.py"]
 PATCHES = {
     "DEQ-Sequence/utils/proj_adaptive_softmax.py": [
         ("int(torch.version.cuda.split('.')[0])", "0"), ("int(torch.version.cuda.split('.')[1])", "0")],
