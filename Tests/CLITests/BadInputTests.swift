@@ -165,7 +165,15 @@ extension BadInput {
         .train("--work-dir", "lstm", "--resume", "--nhid", "16", mentions: "shape mismatch"),
     ]
 
-    static let all = flags + sizes + solvers + configs + data + checkpoints
+    /// The ReZero depth race: unknown variants, malformed caps and depths, no digits table.
+    static let rezeroMLP: [BadInput] = [
+        BadInput(["rezero-mlp", "--data", "data", "--variants", "rezero,postnorm"], "postnorm", "--variants"),
+        BadInput(["rezero-mlp", "--data", "data", "--caps", "1000:30"], "--caps", "DEPTH=STEPS"),
+        BadInput(["rezero-mlp", "--data", "data", "--depths", "32,0"], "--depths"),
+        BadInput(["rezero-mlp", "--data", "data", "--depths", "4"], "digits.csv.gz"),
+    ]
+
+    static let all = flags + sizes + solvers + configs + data + checkpoints + rezeroMLP
 }
 
 extension BadInput {
