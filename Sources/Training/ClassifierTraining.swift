@@ -7,6 +7,8 @@ import Tensors
 public struct ClassifierTrainingSettings: Equatable, Sendable {
     public var batchSize = 128
     public var learningRate = 1e-3
+    /// `adam` (β 0.9, 0.999) or `adagrad`.
+    public var optimizer = "adam"
     /// The step cap: the run stops here whether or not it reached the target.
     public var maxSteps = 1000
     /// Stop once the smoothed training loss is at or below this (nil: run to the cap).
@@ -35,7 +37,7 @@ public struct ClassifierTrainingResult: Sendable {
 }
 
 /// The library's supervised training loop for classifiers on tabular data: shuffled mini-batches
-/// (``BatchSampler``, reshuffled each epoch, short batches dropped), cross entropy, Adam, a step
+/// (``BatchSampler``, reshuffled each epoch, short batches dropped), cross entropy, Adam or Adagrad, a step
 /// cap and an early stop at a target training loss, then the test loss and accuracy.
 public enum ClassifierTraining {
     public static func run(_ model: some Layer, train: TabularDataset, test: TabularDataset,
@@ -47,7 +49,12 @@ public enum ClassifierTraining {
             throw TrainingError("the training rows have \(train.featureCount) features and the test rows \(test.featureCount); split one table")
         }
         let sampler = try BatchSampler(count: train.count, batchSize: min(s.batchSize, train.count), dropLast: true, seed: s.seed)
-        let optimizer = try Adam(model, learningRate: s.learningRate)
+        let optimizer: Optimizer
+        switch s.optimizer {
+        case "adam": optimizer = try Adam(model, learningRate: s.learningRate)
+        case "adagrad": optimizer = try Adagrad(model, learningRate: s.learningRate)
+        default: throw TrainingError("unknown optimizer \"\(s.optimizer)\"; choose adam or adagrad")
+        }
         let dtype = model.dtype
         let start = Date()
         var losses: [Double] = []

@@ -17,7 +17,8 @@ struct ReZeroMLPCommand: ParsableCommand {
     @Option(help: "Variants, comma-separated: plain, residual, prenorm, rezero.") var variants = "plain,residual,prenorm,rezero"
     @Option(help: "Hidden width.") var width = 128
     @Option(name: .customLong("batch-size"), help: "Examples per batch.") var batchSize = 128
-    @Option(help: "Adam learning rate.") var lr = 1e-3
+    @Option(help: "Optimizer: adam or adagrad.") var optimizer = "adam"
+    @Option(help: "Learning rate.") var lr = 1e-3
     @Option(name: .customLong("target-loss"), help: "Stop a run once its training loss (mean of --smoothing batches) reaches this.") var targetLoss = 0.05
     @Option(help: "Batches averaged into the training loss.") var smoothing = 10
     @Option(name: .customLong("max-steps"), help: "Step cap of every depth not in --caps.") var maxSteps = 2000
@@ -29,6 +30,7 @@ struct ReZeroMLPCommand: ParsableCommand {
     func validate() throws {
         if width < 1 { throw ValidationError("--width must be at least 1, got \(width)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if !["adam", "adagrad"].contains(optimizer) { throw ValidationError("--optimizer must be adam or adagrad, got \"\(optimizer)\"") }
         if !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
         if smoothing < 1 { throw ValidationError("--smoothing must be at least 1, got \(smoothing)") }
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
@@ -51,6 +53,7 @@ struct ReZeroMLPCommand: ParsableCommand {
         s.seed = seed
         s.training.batchSize = batchSize
         s.training.learningRate = lr
+        s.training.optimizer = optimizer
         s.training.targetLoss = targetLoss
         s.training.smoothing = smoothing
         s.training.maxSteps = maxSteps
@@ -63,7 +66,7 @@ struct ReZeroMLPCommand: ParsableCommand {
             h.seekToEndOfFile()
             logHandle = h
         }
-        print("digits: \(train.count) training rows, \(test.count) test rows; width \(width), batch \(batchSize), Adam lr \(lr), ReLU, target loss \(targetLoss) (mean of \(smoothing) batches)")
+        print("digits: \(train.count) training rows, \(test.count) test rows; width \(width), batch \(batchSize), \(optimizer) lr \(lr), ReLU, target loss \(targetLoss) (mean of \(smoothing) batches)")
         print(" depth  variant   cap  steps to target  final loss  test acc  seconds  peak RSS")
         let rows = try DepthRace.run(s, train: train, test: test, progress: { depth, variant, step, loss in
             logHandle?.write(Data("\(depth),\(variant.rawValue),\(step),\(loss)\n".utf8))
