@@ -10,7 +10,7 @@ struct Deq: ParsableCommand {
                       CopyMemoryCommand.self, DemoCommand.self, GradcheckCommand.self, BenchCommand.self,
                       ImportCommand.self, ExportCommand.self, SpanCommand.self, ReferenceRunCommand.self,
                       NthFarthestCommand.self, RMCProbeCommand.self, ReferenceCommand.self,
-                      ReferenceCheckCommand.self, PresetsCommand.self]
+                      ReferenceCheckCommand.self, PresetsCommand.self, ReZeroMLPCommand.self]
     )
 
     static func main() {

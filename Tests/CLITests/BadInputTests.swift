@@ -181,7 +181,16 @@ extension BadInput {
         .train("--work-dir", "resume-vocab", "--resume", "--data", "other", mentions: "vocabulary", "--data"),
     ]
 
-    static let all = flags + sizes + solvers + configs + data + checkpoints + safety
+    /// The ReZero depth race: unknown variants, malformed caps and depths, no digits table.
+    static let rezeroMLP: [BadInput] = [
+        BadInput(["rezero-mlp", "--data", "data", "--variants", "rezero,postnorm"], "postnorm", "--variants"),
+        BadInput(["rezero-mlp", "--data", "data", "--caps", "1000:30"], "--caps", "DEPTH=STEPS"),
+        BadInput(["rezero-mlp", "--data", "data", "--depths", "32,0"], "--depths"),
+        BadInput(["rezero-mlp", "--data", "data", "--depths", "4"], "digits.csv.gz"),
+        BadInput(["rezero-mlp", "--data", "data", "--optimizer", "sgd"], "--optimizer", "sgd"),
+    ]
+
+    static let all = flags + sizes + solvers + configs + data + checkpoints + safety + rezeroMLP
 }
 
 extension BadInput {
