@@ -23,6 +23,11 @@ public final class Trainer {
     public var say: (String) -> Void
     /// Progress on stderr (off in tests).
     public var showsProgress = true
+    /// The ranks of a data-parallel run (`mpirun`), or nil for one process. Each rank trains on
+    /// its share of the batch (see ``DataParallelGroup``); rank 0 alone writes files and messages.
+    public var group: (any DataParallelGroup)?
+    /// Trains in this floating type instead of the model's own (float64 for exact comparisons).
+    public var modelDType: DType?
 
     /// What a finished (or stopped) run reports.
     public struct Result {
@@ -51,15 +56,17 @@ public final class Trainer {
     private var bestLoss: Double?
     private var plateauRate: Double = 0
     private var lastCheckpointStep: Int?
+    private var isRoot: Bool { (group?.rank ?? 0) == 0 }
 
     /// Runs until `maxStep` (or `maxTime`, or Ctrl-C). With `resume`, continues from
     /// `last.safetensors` in the work directory.
     public func run(resume: Bool = false) throws -> Result {
         let c = configuration
         let metric = MetricKind(corpus: corpus)
-        do { try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true) } catch {
+        let say: (String) -> Void = isRoot ? self.say : { _ in }
+        if isRoot { do { try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true) } catch {
             throw TrainingError("cannot create the run directory \(workDirectory.path) (\(error.localizedDescription)); pass a writable --work-dir")
-        }
+        } }
         if c.trainSplit != "train" {
             say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
         }
@@ -74,12 +81,14 @@ public final class Trainer {
         let trainStreams = try batchify(corpus.splits[c.trainSplit] ?? [], batchSize: c.batchSize)
         _ = try corpus.tensor(c.resolvedEvalSplit)
         let evalStreams = try batchify(corpus.splits[c.resolvedEvalSplit] ?? [], batchSize: c.evalBatchSize)
+        let shard = try BatchShard(group: group, globalBatch: c.batchSize, batchSplit: c.batchSplit)
         var iterator = try BPTTIterator(streams: trainStreams, bptt: c.bptt, variableLength: c.variableLength, seed: c.seed &+ 1)
 
         RandomGenerator.manualSeed(c.seed)
         var modelOptions = c.modelOptions
         if c.memLen > 0 && c.model != "lstm-lm" { modelOptions["mem-len"] = "\(c.memLen)" }
         let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
+        if let modelDType { model.convert(to: modelDType) }
         // Equilibrium models take their solver limits and pre-training from the run's options.
         let equilibrium = model as? any EquilibriumLanguageModel
         try equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
@@ -120,10 +129,13 @@ public final class Trainer {
             lastCheckpointStep = step
             say("resumed from \(ckpt.url.path) at step \(step)")
         }
-        let log = try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil)
-        let board = try TensorBoardWriter(directory: workDirectory)
-        try (RunCheckpoint.encode(c.values) + "\n").write(to: workDirectory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams")
+        // Checkpoints hold the whole batch's carried state; this rank keeps its columns.
+        carry = shard.local(state: carry, axis: model.stateBatchAxis)
+        try group?.synchronizeParameters(of: model)
+        let log = isRoot ? try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil) : nil
+        let board = isRoot ? try TensorBoardWriter(directory: workDirectory) : nil
+        if isRoot { try (RunCheckpoint.encode(c.values) + "\n").write(to: workDirectory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8) }
+        say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams\(shard.ranks > 1 ? " over \(shard.ranks) ranks (\(shard.localBatch) each)" : "")")
 
         var result = Result(step: step, losses: [:], evaluations: [], bestLoss: bestLoss, interrupted: false, stoppedByTime: false)
         var progress = ProgressReporter(total: c.maxStep, interval: c.logInterval)
@@ -155,16 +167,17 @@ public final class Trainer {
                 progress.clearLine()
                 throw TrainingError("the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
             }
-            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata(), to: lastCheckpointURL)
+            let whole = try shard.global(state: carry, axis: model.stateBatchAxis, group: group)
+            if isRoot { try RunCheckpoint.save(model: model, optimizer: optimizer, carry: whole, metadata: checkpointMetadata(), to: lastCheckpointURL) }
             lastCheckpointStep = step
         }
         func evaluate(full: Bool) throws -> Double {
             let (loss, tokens) = try evaluateLanguageModel(model, streams: evalStreams, bptt: c.bptt, maxTokens: full ? nil : c.evalMaxTokens)
             let value = metric.value(loss: loss)
-            log.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
-            board.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
-            board.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
-            board.flush()
+            log?.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
+            board?.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
+            board?.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
+            board?.flush()
             result.evaluations.append((step, loss))
             progress.clearLine()
             say(String(format: "eval at step %d on %@ (%d tokens): loss %.4f  %@ %.3f", step, c.resolvedEvalSplit, tokens, loss, metric.rawValue, value))
@@ -172,14 +185,17 @@ public final class Trainer {
         }
 
         while step < c.maxStep {
-            if Interrupt.requested {
+            // Every rank stops at the same step, or the others would wait in a collective.
+            var stops = [Interrupt.requested, c.maxTime.map { Date().timeIntervalSince1970 - start >= $0 } ?? false]
+            if let group { stops = try group.any(stops) }
+            if stops[0] {
                 try saveLast()
                 progress.clearLine()
                 say("interrupted at step \(step); saved \(lastCheckpointURL.path) (continue with --resume)")
                 result.interrupted = true
                 break
             }
-            if let maxTime = c.maxTime, Date().timeIntervalSince1970 - start >= maxTime {
+            if let maxTime = c.maxTime, stops[1] {
                 progress.clearLine()
                 say("stopping at step \(step): --max-time \(maxTime) s reached")
                 result.stoppedByTime = true
@@ -187,7 +203,7 @@ public final class Trainer {
             }
             guard let window = iterator.next() ?? {
                 // A new pass starts from a fresh state, as the reference loop does at each epoch.
-                carry = model.initialState(batch: c.batchSize)
+                carry = model.initialState(batch: shard.localBatch)
                 return iterator.next()
             }() else { throw TrainingError("the training split is too short for one BPTT window") }
 
@@ -197,12 +213,13 @@ public final class Trainer {
             // The reference's shallow pre-training: a few unrolled layers before the solver takes over.
             equilibrium?.setPretraining(depth: step < c.pretrainSteps ? Trainer.pretrainingDepth : nil)
             optimizer.zeroGrad()
-            let chunk = c.batchSize / c.batchSplit
+            let chunk = shard.localBatch / c.batchSplit
+            let (windowInput, windowTarget) = (shard.local(window.input), shard.local(window.target))
             var stepLoss = 0.0
             var nextCarry: [[Tensor]] = []
             for k in 0..<c.batchSplit {
-                let input = c.batchSplit == 1 ? window.input : window.input.narrow(1, start: k * chunk, length: chunk).contiguous()
-                let target = c.batchSplit == 1 ? window.target : window.target.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let input = c.batchSplit == 1 ? windowInput : windowInput.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let target = c.batchSplit == 1 ? windowTarget : windowTarget.narrow(1, start: k * chunk, length: chunk).contiguous()
                 let state = c.batchSplit == 1 ? carry : carry.map { $0.narrow(model.stateBatchAxis, start: k * chunk, length: chunk) }
                 let (logits, next) = model(input, state: state)
                 // Each chunk's mean is weighted by its share, so the sum is the batch mean.
@@ -215,6 +232,11 @@ public final class Trainer {
                 nextCarry.append(next.map { $0.detached() })
             }
             carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
+            if let group {
+                // After backward, before clipping: every rank clips and steps the same mean gradient.
+                try group.averageGradients(model.parameters())
+                stepLoss = try group.sum([stepLoss])[0] / Double(group.size)
+            }
             guard stepLoss.isFinite else {
                 progress.clearLine()
                 throw TrainingError("the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
@@ -235,13 +257,13 @@ public final class Trainer {
                 entry["fwd_converged_share"] = stats.forwardConvergedShare
                 entry["bwd_iters"] = stats.backwardIterations
                 entry["bwd_rel_residual"] = stats.backwardRelativeResidual
-                board.scalar("deq/forward_iterations", Double(stats.forwardIterations), step: step)
-                board.scalar("deq/forward_relative_residual", stats.forwardRelativeResidual, step: step)
+                board?.scalar("deq/forward_iterations", Double(stats.forwardIterations), step: step)
+                board?.scalar("deq/forward_relative_residual", stats.forwardRelativeResidual, step: step)
             }
-            log.append(entry)
-            board.scalar("train/loss", stepLoss, step: step)
-            board.scalar("train/lr", lr, step: step)
-            if showsProgress {
+            log?.append(entry)
+            board?.scalar("train/loss", stepLoss, step: step)
+            board?.scalar("train/lr", lr, step: step)
+            if showsProgress && isRoot {
                 var eta = elapsed / Double(step - stepsAtStart) * Double(c.maxStep - step)
                 if let maxTime = c.maxTime { eta = min(eta, max(0, maxTime - elapsed)) }
                 progress.update(step: step, loss: stepLoss, metric: String(format: "%@ %.2f", metric.rawValue, metric.value(loss: stepLoss)),
@@ -249,16 +271,18 @@ public final class Trainer {
             }
             if step % c.evalInterval == 0 && step < c.maxStep {
                 let loss = try evaluate(full: false)
-                try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+                try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: shard.global(state: carry, axis: model.stateBatchAxis, group: group),
+                                    metadata: checkpointMetadata)
                 try saveLast()
             }
         }
         if !result.interrupted {
             let loss = try evaluate(full: c.finalEvalFull)
-            try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+            try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: shard.global(state: carry, axis: model.stateBatchAxis, group: group),
+                                metadata: checkpointMetadata)
             try saveLast()
         }
-        board.flush()
+        board?.flush()
         result.step = step
         result.bestLoss = bestLoss
         return result
@@ -269,11 +293,11 @@ public final class Trainer {
                                  metadata: () -> [String: String]) throws {
         if bestLoss.map({ loss < $0 }) ?? true {
             bestLoss = loss
-            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: metadata(), to: bestCheckpointURL)
+            if isRoot { try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: metadata(), to: bestCheckpointURL) }
         } else if configuration.scheduler == "plateau" {
             // The reference word-level script divides the rate by 4 when validation stops improving.
             plateauRate *= configuration.decayFactor
-            say("no improvement: learning rate now \(plateauRate)")
+            if isRoot { say("no improvement: learning rate now \(plateauRate)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Training
 
@@ -11,7 +12,8 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Settings come from the defaults, then --preset (Configs/<model>-<preset>.json), then --config FILE \
         (YAML or JSON with the flag names as keys), then the flags. Ctrl-C saves last.safetensors; \
-        --resume continues from it bit-exactly.
+        --resume continues from it bit-exactly. Under mpirun (or srun) each rank trains on its share \
+        of --batch-size and rank 0 alone writes; see Docs/Distributed.md.
         """
     )
 
@@ -32,6 +34,13 @@ struct TrainCommand: ParsableCommand {
         }
         let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabularySplit)
         let trainer = Trainer(configuration: c, corpus: corpus)
+        if Communicator.launchedByLauncher {
+            guard let world = Communicator.world else {
+                throw DistributedError("launched by an MPI launcher but MPI_Init failed; check the MPI installation (Debian: libopenmpi-dev openmpi-bin) or run without mpirun")
+            }
+            if world.size > 1 { trainer.group = world }
+            guard world.isRoot else { _ = try trainer.run(resume: resume); return }
+        }
         let result = try trainer.run(resume: resume)
         let metric = MetricKind(corpus: corpus)
         if let final = result.evaluations.last, !result.interrupted {
