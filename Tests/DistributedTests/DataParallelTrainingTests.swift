@@ -45,9 +45,13 @@ final class DataParallelTrainingTests: XCTestCase {
         // Every rank runs the one-process reference on its own; then the ranks train together.
         let one = try trainer(oneDir).run()
         let parallel = try trainer(ranksDir)
-        parallel.group = w
+        let spy = GatherSpy(w)
+        parallel.group = spy
         let ranks = try parallel.run()
         XCTAssertEqual(ranks.step, 20)
+        // Each rank carried half the batch (the checkpoints gather the halves).
+        XCTAssertFalse(spy.batchShares.isEmpty)
+        XCTAssertTrue(spy.batchShares.allSatisfy { $0 == (batch / w.size, batch) }, "\(spy.batchShares)")
         for s in 1...20 {
             let (a, b) = (ranks.losses[s] ?? .nan, one.losses[s] ?? .nan)
             XCTAssertLessThanOrEqual(abs(a - b), 1e-10 * abs(b), "\(model) loss at step \(s): \(a) vs \(b)")
@@ -75,6 +79,23 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(mine.carry.map(\.shape), theirs.carry.map(\.shape))
         for (x, y) in zip(mine.carry, theirs.carry) {
             XCTAssertLessThanOrEqual(zip(x.to(.float64).scalars, y.to(.float64).scalars).map { abs($0 - $1) }.max() ?? 0, 1e-10)
+        }
+    }
+
+    /// The communicator, noting the batch sizes before and after each gather of the carried state.
+    final class GatherSpy: DataParallelGroup {
+        let inner: Communicator
+        var batchShares: [(Int, Int)] = []
+        init(_ inner: Communicator) { self.inner = inner }
+        var rank: Int { inner.rank }
+        var size: Int { inner.size }
+        func averageGradients(_ parameters: [Tensor]) throws { try inner.averageGradients(parameters) }
+        func broadcastFromRoot(_ tensors: [Tensor]) throws -> [Tensor] { try inner.broadcastFromRoot(tensors) }
+        func sum(_ values: [Double]) throws -> [Double] { try inner.sum(values) }
+        func gather(_ tensor: Tensor, axis: Int) throws -> Tensor {
+            let whole = try inner.gather(tensor, axis: axis)
+            batchShares.append((tensor.shape[axis], whole.shape[axis]))
+            return whole
         }
     }
 
