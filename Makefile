@@ -56,7 +56,7 @@ _test:
 # The collectives and data-parallel tests again, as 2 MPI ranks (they skip in the plain run).
 # Open MPI refuses root unless told; CI and these machines run as root.
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 600 mpirun --oversubscribe -np 2
-DISTRIBUTED_SUITES = CollectiveTests
+DISTRIBUTED_SUITES = CollectiveTests DataParallelTrainingTests
 _test-distributed:
 	for suite in $(DISTRIBUTED_SUITES); do $(MPIRUN) .build/debug/EquilibriumPackageTests.xctest DistributedTests.$$suite || exit 1; done
 

@@ -42,7 +42,9 @@ let package = Package(
         // MPI from Debian's libopenmpi-dev, found with pkg-config: only `deq` and users of the
         // Distributed product link it.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "Distributed", dependencies: ["CMPI", "Tensors"]),
+        // Distributed makes its Communicator the Trainer's DataParallelGroup (Training itself
+        // never links MPI).
+        .target(name: "Distributed", dependencies: ["CMPI", "Tensors", "Training"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
         .executableTarget(
             name: "deq",
@@ -54,6 +56,7 @@ let package = Package(
                 "Datasets",
                 "Models",
                 "Training",
+                "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,7 +65,7 @@ let package = Package(
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensors"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Training", "Models", "Datasets", "Tensors"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Datasets", "NN", "Tensors"]),
         // Runs the built `deq` executable on bad inputs (no library dependency: it tests the tool as
         // a user runs it; `make test` builds `deq` first).

@@ -23,6 +23,11 @@ public final class Trainer {
     public var say: (String) -> Void
     /// Progress on stderr (off in tests).
     public var showsProgress = true
+    /// The ranks of a data-parallel run (`mpirun`), or nil for one process. Each rank trains on
+    /// its share of the batch (see ``DataParallelGroup``); rank 0 alone writes files and messages.
+    public var group: (any DataParallelGroup)?
+    /// Trains in this floating type instead of the model's own (float64 for exact comparisons).
+    public var modelDType: DType?
 
     /// What a finished (or stopped) run reports.
     public struct Result {
@@ -51,6 +56,7 @@ public final class Trainer {
     private var bestLoss: Double?
     private var plateauRate: Double = 0
     private var lastCheckpointStep: Int?
+    private var isRoot: Bool { (group?.rank ?? 0) == 0 }
 
     /// Runs until `maxStep` (or `maxTime`, or Ctrl-C/SIGTERM). With `resume`, continues from
     /// `last.safetensors` in the work directory; without it, a directory holding a run is refused
@@ -58,6 +64,7 @@ public final class Trainer {
     public func run(resume: Bool = false, overwrite: Bool = false) throws -> Result {
         let c = configuration
         let metric = MetricKind(corpus: corpus)
+        let say: (String) -> Void = isRoot ? self.say : { _ in }
         if c.trainSplit != "train" {
             say("training on the \(c.trainSplit) split (the train split is not used: only valid and test are available here); evaluating on \(c.resolvedEvalSplit)")
         }
@@ -74,12 +81,14 @@ public final class Trainer {
         let evalStreams = try batchify(corpus.splits[c.resolvedEvalSplit] ?? [], batchSize: c.evalBatchSize)
         try SizeCheck.window(bptt: c.bptt, batchSize: c.batchSize, streamLength: trainStreams.shape[0],
                              tokens: corpus.splits[c.trainSplit]?.count ?? 0, split: c.trainSplit)
+        let shard = try BatchShard(group: group, globalBatch: c.batchSize, batchSplit: c.batchSplit)
         var iterator = try BPTTIterator(streams: trainStreams, bptt: c.bptt, variableLength: c.variableLength, seed: c.seed &+ 1)
 
         RandomGenerator.manualSeed(c.seed)
         var modelOptions = c.modelOptions
         if c.memLen > 0 && c.model != "lstm-lm" { modelOptions["mem-len"] = "\(c.memLen)" }
         let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
+        if let modelDType { model.convert(to: modelDType) }
         // Equilibrium models take their solver limits and pre-training from the run's options.
         let equilibrium = model as? any EquilibriumLanguageModel
         try equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
@@ -92,8 +101,9 @@ public final class Trainer {
         plateauRate = c.lr
         lastCheckpointStep = nil
         // One run per directory, locked until this call returns (flock: a killed run leaves no lock).
-        let runDirectory = try RunDirectory.claim(workDirectory, resume: resume, overwrite: overwrite, say: say)
-        defer { runDirectory.release() }
+        // Under data parallelism rank 0 owns the directory; the other ranks only read a checkpoint.
+        let runDirectory = isRoot ? try RunDirectory.claim(workDirectory, resume: resume, overwrite: overwrite, say: say) : nil
+        defer { runDirectory?.release() }
 
         if resume {
             let ckpt = try RunCheckpoint.read(lastCheckpointURL)
@@ -141,16 +151,21 @@ public final class Trainer {
             say("resumed from \(ckpt.url.path) at step \(step)")
             if !changes.isEmpty { say("changed on resume (applied from the next step): \(changes.joined(separator: ", "))") }
         }
-        let log = try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil)
-        let board: TensorBoardWriter
-        do { board = try TensorBoardWriter(directory: workDirectory) } catch {
-            throw FileSystemError.describe(error, writing: workDirectory, fix: "check that the run directory is writable, or pass another --work-dir")
+        // Checkpoints hold the whole batch's carried state; this rank keeps its columns.
+        carry = shard.local(state: carry, axis: model.stateBatchAxis)
+        try group?.synchronizeParameters(of: model)
+        let log = isRoot ? try MetricsLog(url: logURL, truncatingAfter: resume ? step : nil) : nil
+        var board: TensorBoardWriter?
+        if isRoot {
+            do { board = try TensorBoardWriter(directory: workDirectory) } catch {
+                throw FileSystemError.describe(error, writing: workDirectory, fix: "check that the run directory is writable, or pass another --work-dir")
+            }
+            let configURL = workDirectory.appendingPathComponent("config.json")
+            do { try (RunCheckpoint.encode(c.values) + "\n").write(to: configURL, atomically: true, encoding: .utf8) } catch {
+                throw FileSystemError.describe(error, writing: configURL, fix: "check that the run directory is writable and the disk has space, or pass another --work-dir")
+            }
         }
-        let configURL = workDirectory.appendingPathComponent("config.json")
-        do { try (RunCheckpoint.encode(c.values) + "\n").write(to: configURL, atomically: true, encoding: .utf8) } catch {
-            throw FileSystemError.describe(error, writing: configURL, fix: "check that the run directory is writable and the disk has space, or pass another --work-dir")
-        }
-        say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams")
+        say("model \(c.model): \(model.parameterCount()) parameters; \(corpus.name) vocabulary \(corpus.vocabulary.count); \(trainStreams.count) training tokens in \(c.batchSize) streams\(shard.ranks > 1 ? " over \(shard.ranks) ranks (\(shard.localBatch) each)" : "")")
 
         var result = Result(step: step, losses: [:], evaluations: [], bestLoss: bestLoss, interrupted: false, stoppedByTime: false)
         var progress = ProgressReporter(total: c.maxStep, interval: c.logInterval)
@@ -186,16 +201,17 @@ public final class Trainer {
         }
         func saveLast() throws {
             try checkFiniteWeights()
-            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata(), to: lastCheckpointURL)
+            let whole = try shard.global(state: carry, axis: model.stateBatchAxis, group: group)
+            if isRoot { try RunCheckpoint.save(model: model, optimizer: optimizer, carry: whole, metadata: checkpointMetadata(), to: lastCheckpointURL) }
             lastCheckpointStep = step
         }
         func evaluate(full: Bool) throws -> Double {
             let (loss, tokens) = try evaluateLanguageModel(model, streams: evalStreams, bptt: c.bptt, maxTokens: full ? nil : c.evalMaxTokens)
             let value = metric.value(loss: loss)
-            log.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
-            board.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
-            board.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
-            board.flush()
+            log?.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
+            board?.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
+            board?.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
+            board?.flush()
             result.evaluations.append((step, loss))
             progress.clearLine()
             say(String(format: "eval at step %d on %@ (%d tokens): loss %.4f  %@ %.3f", step, c.resolvedEvalSplit, tokens, loss, metric.rawValue, value))
@@ -211,14 +227,17 @@ public final class Trainer {
         }
 
         while step < c.maxStep {
-            if Interrupt.requested {
+            // Every rank stops at the same step, or the others would wait in a collective.
+            var stops = [Interrupt.requested, c.maxTime.map { Date().timeIntervalSince1970 - start >= $0 } ?? false]
+            if let group { stops = try group.any(stops) }
+            if stops[0] {
                 try saveLast()
                 progress.clearLine()
                 say("interrupted (\(Interrupt.signalName)) at step \(step); saved \(lastCheckpointURL.path) (continue with --resume)")
                 result.interrupted = true
                 break
             }
-            if let maxTime = c.maxTime, Date().timeIntervalSince1970 - start >= maxTime {
+            if let maxTime = c.maxTime, stops[1] {
                 progress.clearLine()
                 say("stopping at step \(step): --max-time \(maxTime) s reached")
                 result.stoppedByTime = true
@@ -226,7 +245,7 @@ public final class Trainer {
             }
             guard let window = iterator.next() ?? {
                 // A new pass starts from a fresh state, as the reference loop does at each epoch.
-                carry = model.initialState(batch: c.batchSize)
+                carry = model.initialState(batch: shard.localBatch)
                 return iterator.next()
             }() else { throw TrainingError("the training split is too short for one BPTT window") }
 
@@ -236,12 +255,13 @@ public final class Trainer {
             // The reference's shallow pre-training: a few unrolled layers before the solver takes over.
             equilibrium?.setPretraining(depth: step < c.pretrainSteps ? Trainer.pretrainingDepth : nil)
             optimizer.zeroGrad()
-            let chunk = c.batchSize / c.batchSplit
+            let chunk = shard.localBatch / c.batchSplit
+            let (windowInput, windowTarget) = (shard.local(window.input), shard.local(window.target))
             var stepLoss = 0.0
             var nextCarry: [[Tensor]] = []
             for k in 0..<c.batchSplit {
-                let input = c.batchSplit == 1 ? window.input : window.input.narrow(1, start: k * chunk, length: chunk).contiguous()
-                let target = c.batchSplit == 1 ? window.target : window.target.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let input = c.batchSplit == 1 ? windowInput : windowInput.narrow(1, start: k * chunk, length: chunk).contiguous()
+                let target = c.batchSplit == 1 ? windowTarget : windowTarget.narrow(1, start: k * chunk, length: chunk).contiguous()
                 let state = c.batchSplit == 1 ? carry : carry.map { $0.narrow(model.stateBatchAxis, start: k * chunk, length: chunk) }
                 let (logits, next) = model(input, state: state)
                 // Each chunk's mean is weighted by its share, so the sum is the batch mean.
@@ -254,9 +274,14 @@ public final class Trainer {
                 nextCarry.append(next.map { $0.detached() })
             }
             carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
+            if let group {
+                // After backward, before clipping: every rank clips and steps the same mean gradient.
+                try group.averageGradients(model.parameters())
+                stepLoss = try group.sum([stepLoss])[0] / Double(group.size)
+            }
             guard stepLoss.isFinite else {
                 progress.clearLine()
-                log.append(["type": "train", "step": step + 1, "loss": stepLoss, "lr": lr, "diverged": true])
+                log?.append(["type": "train", "step": step + 1, "loss": stepLoss, "lr": lr, "diverged": true])
                 throw TrainingError("the run diverged: the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
             }
             if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
@@ -275,13 +300,13 @@ public final class Trainer {
                 entry["fwd_converged_share"] = stats.forwardConvergedShare
                 entry["bwd_iters"] = stats.backwardIterations
                 entry["bwd_rel_residual"] = stats.backwardRelativeResidual
-                board.scalar("deq/forward_iterations", Double(stats.forwardIterations), step: step)
-                board.scalar("deq/forward_relative_residual", stats.forwardRelativeResidual, step: step)
+                board?.scalar("deq/forward_iterations", Double(stats.forwardIterations), step: step)
+                board?.scalar("deq/forward_relative_residual", stats.forwardRelativeResidual, step: step)
             }
-            log.append(entry)
-            board.scalar("train/loss", stepLoss, step: step)
-            board.scalar("train/lr", lr, step: step)
-            if showsProgress {
+            log?.append(entry)
+            board?.scalar("train/loss", stepLoss, step: step)
+            board?.scalar("train/lr", lr, step: step)
+            if showsProgress && isRoot {
                 var eta = elapsed / Double(step - stepsAtStart) * Double(c.maxStep - step)
                 if let maxTime = c.maxTime { eta = min(eta, max(0, maxTime - elapsed)) }
                 progress.update(step: step, loss: stepLoss, metric: String(format: "%@ %.2f", metric.rawValue, metric.value(loss: stepLoss)),
@@ -291,7 +316,8 @@ public final class Trainer {
                 let loss = try evaluate(full: false)
                 try checkFinite(evaluation: loss)
                 try checkFiniteWeights()
-                try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+                try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: shard.global(state: carry, axis: model.stateBatchAxis, group: group),
+                                    metadata: checkpointMetadata)
                 try saveLast()
             }
         }
@@ -299,10 +325,11 @@ public final class Trainer {
             let loss = try evaluate(full: c.finalEvalFull)
             try checkFinite(evaluation: loss)
             try checkFiniteWeights()
-            try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: carry, metadata: checkpointMetadata)
+            try afterEvaluation(loss: loss, model: model, optimizer: optimizer, carry: shard.global(state: carry, axis: model.stateBatchAxis, group: group),
+                                metadata: checkpointMetadata)
             try saveLast()
         }
-        board.flush()
+        board?.flush()
         result.step = step
         result.bestLoss = bestLoss
         return result
@@ -313,11 +340,11 @@ public final class Trainer {
                                  metadata: () -> [String: String]) throws {
         if bestLoss.map({ loss < $0 }) ?? true {
             bestLoss = loss
-            try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: metadata(), to: bestCheckpointURL)
+            if isRoot { try RunCheckpoint.save(model: model, optimizer: optimizer, carry: carry, metadata: metadata(), to: bestCheckpointURL) }
         } else if configuration.scheduler == "plateau" {
             // The reference word-level script divides the rate by 4 when validation stops improving.
             plateauRate *= configuration.decayFactor
-            say("no improvement: learning rate now \(plateauRate)")
+            if isRoot { say("no improvement: learning rate now \(plateauRate)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Foundation
 import Training
 
@@ -13,7 +14,8 @@ struct TrainCommand: ParsableCommand {
         (YAML or JSON with the flag names as keys), then the flags. Ctrl-C or SIGTERM saves \
         last.safetensors; --resume continues from it bit-exactly. A run directory holds one run: \
         an existing one is refused without --resume (or --overwrite), and one in use by another \
-        deq train is refused.
+        deq train is refused. Under mpirun (or srun) each rank trains on its share of --batch-size and \
+        rank 0 alone writes; see Docs/Distributed.md.
         """
     )
 
@@ -42,6 +44,13 @@ struct TrainCommand: ParsableCommand {
         }
         let corpus = try loadCorpus(dataset: c.dataset, data: c.data, vocabularySplit: c.vocabularySplit)
         let trainer = Trainer(configuration: c, corpus: corpus)
+        if Communicator.launchedByLauncher {
+            guard let world = Communicator.world else {
+                throw DistributedError("launched by an MPI launcher but MPI_Init failed; check the MPI installation (Debian: libopenmpi-dev openmpi-bin) or run without mpirun")
+            }
+            if world.size > 1 { trainer.group = world }
+            guard world.isRoot else { _ = try trainer.run(resume: resume, overwrite: overwrite); return }
+        }
         let result = try trainer.run(resume: resume, overwrite: overwrite)
         let metric = MetricKind(corpus: corpus)
         if let final = result.evaluations.last, !result.interrupted {
