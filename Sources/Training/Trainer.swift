@@ -274,10 +274,13 @@ public final class Trainer {
                 nextCarry.append(next.map { $0.detached() })
             }
             carry = c.batchSplit == 1 ? nextCarry[0] : (0..<carry.count).map { i in Tensor.concat(nextCarry.map { $0[i] }, axis: model.stateBatchAxis) }
+            var allReduceSeconds: Double?
             if let group {
                 // After backward, before clipping: every rank clips and steps the same mean gradient.
+                let t0 = Date().timeIntervalSince1970
                 try group.averageGradients(model.parameters())
                 stepLoss = try group.sum([stepLoss])[0] / Double(group.size)
+                allReduceSeconds = Date().timeIntervalSince1970 - t0
             }
             guard stepLoss.isFinite else {
                 progress.clearLine()
@@ -294,6 +297,8 @@ public final class Trainer {
             let tps = Double(tokensSeen) / max(elapsed, 1e-9)
             var entry: [String: Any] = ["type": "train", "step": step, "loss": stepLoss, metric.rawValue: metric.value(loss: stepLoss), "lr": lr,
                                         "tokens_per_s": tps, "epoch": iterator.epoch]
+            // Time in the gradient all-reduce, waiting for the slowest rank included.
+            if let allReduceSeconds { entry["allreduce_s"] = allReduceSeconds }
             if let stats = equilibrium?.deq.lastStats {
                 entry["fwd_iters"] = stats.forwardIterations
                 entry["fwd_rel_residual"] = stats.forwardRelativeResidual
