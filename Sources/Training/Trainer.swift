@@ -174,7 +174,7 @@ public final class Trainer {
         }
         func keptMessage() -> String {
             // Every checkpoint written is finite (saveLast and RunCheckpoint.save check), so the last one is good.
-            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0), all weights finite)" } ?? "no checkpoint was saved yet"
+            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
         }
         func checkFiniteWeights() throws {
             // A finite loss can still be followed by an update that overflows; such weights are
