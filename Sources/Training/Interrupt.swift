@@ -9,6 +9,12 @@ public enum Interrupt {
     /// Installs the handlers.
     public static func install() {
         flag = 0
+        // A launcher may start us with these signals blocked (inherited mask): unblock them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             Interrupt.raiseFlag(SIGINT)
             signal(SIGINT, SIG_DFL)

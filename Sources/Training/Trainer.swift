@@ -187,16 +187,19 @@ public final class Trainer {
             if let bestLoss { m["best_loss"] = "\(bestLoss)" }
             return m
         }
+        func retryAdvice() -> String {
+            lastCheckpointStep == nil ? "lower --lr or --clip and start again with --overwrite" : "lower --lr or --clip and resume"
+        }
         func keptMessage() -> String {
             // Every checkpoint written is finite (saveLast and RunCheckpoint.save check), so the last one is good.
-            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0), all weights finite)" } ?? "no checkpoint was saved yet"
+            lastCheckpointStep.map { "the last good checkpoint is \(lastCheckpointURL.path) (step \($0))" } ?? "no checkpoint was saved yet"
         }
         func checkFiniteWeights() throws {
             // A finite loss can still be followed by an update that overflows; such weights are
             // never written over the last good checkpoint, nor as the best one.
             guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
                 progress.clearLine()
-                throw TrainingError("the run diverged: the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); lower --lr or --clip and resume")
+                throw TrainingError("the run diverged: the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); \(retryAdvice())")
             }
         }
         func saveLast() throws {
@@ -222,7 +225,7 @@ public final class Trainer {
         func checkFinite(evaluation loss: Double) throws {
             guard loss.isFinite else {
                 progress.clearLine()
-                throw TrainingError("the run diverged: the evaluation loss became \(loss) at step \(step); stopped without saving — \(keptMessage()); lower --lr or --clip and resume")
+                throw TrainingError("the run diverged: the evaluation loss became \(loss) at step \(step); stopped without saving — \(keptMessage()); \(retryAdvice())")
             }
         }
 
@@ -285,7 +288,7 @@ public final class Trainer {
             guard stepLoss.isFinite else {
                 progress.clearLine()
                 log?.append(["type": "train", "step": step + 1, "loss": stepLoss, "lr": lr, "diverged": true])
-                throw TrainingError("the run diverged: the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); lower --lr or --clip and resume")
+                throw TrainingError("the run diverged: the training loss became \(stepLoss) at step \(step + 1); stopped without saving it — \(keptMessage()); \(retryAdvice())")
             }
             if c.clip > 0 { clipGradientNorm(model, maxNorm: c.clip) }
             optimizer.step()

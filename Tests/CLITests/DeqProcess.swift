@@ -57,6 +57,28 @@ struct DeqProcess: Sendable {
     }
 }
 
+extension DeqProcess {
+    /// Runs `script` with /bin/sh in `directory` (one thread, no EQ_DATA) and returns its output.
+    func runShell(_ script: String, in directory: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["EQ_DATA"] = nil
+        environment["EQ_NUM_THREADS"] = "1"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
 /// The CLI tests could not set up their files or find the executable.
 struct CLITestError: Error, CustomStringConvertible {
     let description: String
