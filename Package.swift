@@ -80,5 +80,7 @@ if Context.environment["EQ_CUDA"] == "1" {
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CUDA", dependencies: ["CCUDA", "Tensors"]),
         .testTarget(name: "CUDATests", dependencies: ["CUDA", "Tensors"]),
+        // The GPU figures of Benchmarks/gpu_check.sh (op agreement, sgemm timing).
+        .executableTarget(name: "cuda-bench", dependencies: ["CUDA", "Tensors"]),
     ]
 }

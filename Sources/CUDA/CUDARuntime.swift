@@ -80,15 +80,29 @@ public final class CUDARuntime: @unchecked Sendable {
     }
 
     /// Opens the first candidate that loads; the failure text lists every place tried.
+    nonisolated(unsafe) private static var openedPaths: [Int32: String] = [:]
+    private static let openLock = NSLock()
+
     static func open(_ bit: Int32, _ lib: LibraryLocator.Library) -> (path: String?, failure: String) {
+        openLock.lock()
+        defer { openLock.unlock() }
+        if let p = openedPaths[bit] { return (p, "") }
         let candidates = LibraryLocator.candidates(for: lib)
         var errors: [String] = []
         for path in candidates {
             var err = [CChar](repeating: 0, count: 1024)
-            if eq_cu_open(bit, path, &err, 1024) == 0 { return (path, "") }
+            if eq_cu_open(bit, path, &err, 1024) == 0 {
+                openedPaths[bit] = path
+                return (path, "")
+            }
             if path.contains("/") { errors.append(String(cString: err)) }
         }
-        let tried = candidates.joined(separator: ", ")
+        var tried = candidates.joined(separator: ", ")
+        if !lib.wheelDirs.isEmpty {
+            let sites = LibraryLocator.sitePackages(environment: ProcessInfo.processInfo.environment)
+            tried += "; and \(lib.wheelDirs.joined(separator: " and ")) under "
+                + (sites.isEmpty ? "no Python site-packages (none found)" : sites.joined(separator: ", "))
+        }
         let detail = errors.isEmpty ? "" : " (\(errors.joined(separator: "; ")))"
         return (nil, "could not open \(lib.name); tried \(tried)\(detail). \(lib.hint)")
     }
