@@ -7,7 +7,7 @@ import Tensors
 /// - GEMM: ``matmul(_:)`` through cublasSgemm / cublasDgemm ([m,k] x [k,n]).
 /// - Elementwise (same shape, no broadcasting): + - * /, maximum, scaled(by:), neg, exp, log,
 ///   tanh, sqrt, relu, sigmoid.
-/// - Reductions: ``sum()`` (all elements), ``sumLastAxis()``.
+/// - Reductions: ``sum()`` (all elements, chunked), ``sumLastAxis()``.
 /// - Row-wise over the last axis: ``softmax()``, ``layerNorm(eps:)`` (no affine weights).
 extension CUDATensor {
     var suffix: String { dtype == .float64 ? "f64" : "f32" }
@@ -101,20 +101,19 @@ extension CUDATensor {
         return out
     }
 
-    /// The sum of all elements (a 0-d tensor): row sums of 1024-element chunks, then their sum.
+    /// The sum of all elements (a 0-d tensor): sums of 4096-element chunks (one block each),
+    /// repeated until one value is left.
     public func sum() throws -> CUDATensor {
-        var t = try reshaped([count])
-        // One block per 1024-element chunk, until one value is left.
+        if count == 0 { return try CUDATensor(Tensor(0, dtype: dtype), ordinal: ordinal) }
+        let chunk = 4096
+        var t = self
         while t.count > 1 {
-            let chunk = 1024
-            let padded = (t.count + chunk - 1) / chunk * chunk
-            if padded != t.count {
-                let host = try t.toHost()
-                t = try CUDATensor(Tensor.concat([host, Tensor.zeros([padded - t.count], dtype: dtype)]), ordinal: ordinal)
-            }
-            t = try t.reshaped([padded / chunk, chunk]).sumLastAxis()
+            let blocks = (t.count + chunk - 1) / chunk
+            let out = try CUDATensor(empty: [blocks], dtype: dtype, ordinal: ordinal)
+            try t.launch("chunk_sum", grid: blocks,
+                         args: [.ptr(t.buffer.pointer), .ptr(out.buffer.pointer), .i64(Int64(t.count)), .i64(Int64(chunk))])
+            t = out
         }
-        if t.count == 0 { return try CUDATensor(Tensor(0, dtype: dtype), ordinal: ordinal) }
         return try t.reshaped([])
     }
 

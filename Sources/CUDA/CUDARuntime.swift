@@ -25,7 +25,8 @@ public final class CUDARuntime: @unchecked Sendable {
     /// The library files that were opened, for `deq info`-style reports.
     public let libraryPaths: [String: String]
 
-    private let lock = NSLock()
+    // Recursive: a CUDATensor released inside a locked region frees its buffer under the lock.
+    private let lock = NSRecursiveLock()
     private var cublasHandles: [Int: OpaquePointer] = [:]
     private var kernels: [Int: KernelModule] = [:]
 

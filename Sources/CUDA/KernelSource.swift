@@ -68,6 +68,13 @@ extern "C" __global__ void row_sum_##S(const T *a, T *out, long long cols) { \
     for (long long j = threadIdx.x; j < cols; j += EQ_BLOCK) acc += row[j]; \
     acc = eq_block_sum(acc, buf); \
     if (threadIdx.x == 0) out[blockIdx.x] = acc; } \
+extern "C" __global__ void chunk_sum_##S(const T *a, T *out, long long n, long long chunk) { \
+    __shared__ T buf[EQ_BLOCK]; \
+    long long start = blockIdx.x * chunk, end = min(n, start + chunk); \
+    T acc = T(0); \
+    for (long long j = start + threadIdx.x; j < end; j += EQ_BLOCK) acc += a[j]; \
+    acc = eq_block_sum(acc, buf); \
+    if (threadIdx.x == 0) out[blockIdx.x] = acc; } \
 extern "C" __global__ void softmax_##S(const T *a, T *out, long long cols) { \
     __shared__ T buf[EQ_BLOCK]; \
     const T *row = a + blockIdx.x * cols; \

@@ -72,7 +72,7 @@ import Tensors
         for arch in ["compute_75", "compute_90"] {
             let ptx = try PTXCache.ptx(arch: arch)
             #expect(ptx.contains(".entry matmul") == false)
-            for k in ["add_f64", "softmax_f32", "softmax_f64", "layer_norm_f64", "row_sum_f32", "sigmoid_f64"] {
+            for k in ["add_f64", "softmax_f32", "softmax_f64", "layer_norm_f64", "row_sum_f32", "chunk_sum_f64", "sigmoid_f64"] {
                 #expect(ptx.contains(".entry \(k)("), "kernel \(k) missing from the PTX")
             }
         }
