@@ -34,10 +34,10 @@ WHEEL_LIBS="${EQ_CUDA_LIBS:-}"
 if [ -z "$WHEEL_LIBS" ]; then
     NV="$("$PYTHON" -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]) + "/nvidia")' 2>/dev/null || true)"
     for d in "$NV/cu13/lib" "$NV/cublas/lib" "$NV/cuda_runtime/lib" "$NV/cuda_nvrtc/lib"; do
-        [ -d "$d" ] && WHEEL_LIBS="${WHEEL_LIBS:+$WHEEL_LIBS:}$d"
+        if [ -d "$d" ]; then WHEEL_LIBS="${WHEEL_LIBS:+$WHEEL_LIBS:}$d"; fi
     done
 fi
-echo "==> CUDA libraries from: ${WHEEL_LIBS:-the loader's default search}"
+echo "==> CUDA libraries from: ${WHEEL_LIBS:-the default loader search}"
 export EQ_CUDA_LIBS="$WHEEL_LIBS"
 
 FLAGS="$(make -s flags)"
