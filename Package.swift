@@ -73,3 +73,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// `EQ_CUDA=1 swift build` adds the GPU path (Docs/CUDA.md): CCUDA opens the CUDA driver, cuBLAS
+// and NVRTC with dlopen at run time, so this builds without a CUDA toolkit; without the variable
+// the package is exactly the CPU one above.
+if Context.environment["EQ_CUDA"] == "1" {
+    package.products.append(.library(name: "CUDA", targets: ["CUDA"]))
+    package.targets += [
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CUDA", dependencies: ["CCUDA", "Tensors"]),
+        .testTarget(name: "CUDATests", dependencies: ["CUDA", "Tensors"]),
+        // The GPU figures of Benchmarks/gpu_check.sh (op agreement, sgemm timing).
+        .executableTarget(name: "cuda-bench", dependencies: ["CUDA", "Tensors"]),
+    ]
+}
