@@ -1,4 +1,3 @@
-import Foundation
 import Tensors
 
 /// Anderson acceleration (type II, difference form).
@@ -25,8 +24,6 @@ private final class AndersonRun<T: RowScalar> {
     let batch: Int, width: Int
     /// ΔS s per sample for the current s, [B, window].
     var rhs: [Double]
-    /// Iterations without a new best residual after which a sample restarts its history.
-    let patience: Int
 
     init(_ problem: Problem, _ tracker: Tracker, window: Int, beta: Double, lambda: Double) {
         self.problem = problem
@@ -40,7 +37,6 @@ private final class AndersonRun<T: RowScalar> {
         dS = RowHistory(batch: batch, capacity: window, width: width, dtype: problem.dtype)
         normal = NormalMatrix(batch: batch, capacity: window)
         rhs = Array(repeating: 0, count: batch * window)
-        patience = Int(ProcessInfo.processInfo.environment["EQ_AA_PATIENCE"] ?? "") ?? 1_000_000
     }
 
     func run(x x0: Tensor, g g0: Tensor) -> Int {
@@ -48,7 +44,6 @@ private final class AndersonRun<T: RowScalar> {
         var s = problem.step(g0).contiguous()
         var count = 0, slot = 0, k = 0
         var damped = Array(repeating: false, count: batch)
-        var bestSeen = Array(repeating: Double.infinity, count: batch), stalled = Array(repeating: 0, count: batch)
         let n = width
         let dFp = rows(dF.buffer, T.self), dSp = rows(dS.buffer, T.self)
         while tracker.anyActive && k < tracker.options.maxIterations {
@@ -101,22 +96,6 @@ private final class AndersonRun<T: RowScalar> {
             }
             normal.update(slot: slot, dots: dots, count: count)
             slot = (slot + 1) % window
-            // Restart on stagnation: a sample whose best residual has not improved for `patience`
-            // iterations forgets its history. Stale differences from far-away iterates make the
-            // least-squares step useless on nonlinear maps (deq-transformer stalled at 0.02–0.06
-            // for m = 30 and 60, as torchdeq's anderson_solver does on the same problem).
-            for b in 0..<batch where active[b] && seen.finite[b] {
-                if tracker.bestAbs[b] < bestSeen[b] {
-                    bestSeen[b] = tracker.bestAbs[b]
-                    stalled[b] = 0
-                } else {
-                    stalled[b] += 1
-                    if stalled[b] >= patience {
-                        forget(sample: b)
-                        stalled[b] = 0
-                    }
-                }
-            }
             x = select(seen.finite, xc, x).contiguous()
             g = select(seen.finite, gc, g)
             s = select(seen.finite, sc, s).contiguous()
@@ -138,14 +117,6 @@ private final class AndersonRun<T: RowScalar> {
             }
         }
         return k
-    }
-
-    /// Forgets sample b's history (its next step is a plain damped step from its iterate).
-    func forget(sample b: Int) {
-        dS.clear(sample: b)
-        dF.clear(sample: b)
-        normal.clear(sample: b)
-        for j in 0..<window { rhs[b * window + j] = 0 }
     }
 
     /// γ for one sample from the normal matrix and ΔS s.
@@ -179,11 +150,6 @@ final class NormalMatrix {
                 entries[(b * capacity + i) * capacity + slot] = v
             }
         }
-    }
-
-    /// Zeroes sample b's entries.
-    func clear(sample b: Int) {
-        for i in 0..<(capacity * capacity) { entries[b * capacity * capacity + i] = 0 }
     }
 
     /// λ‖ΔS_j‖² per used column of sample b; an empty column (no history, or a frozen sample)
