@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CKernels"]),
         .target(name: "Solvers", dependencies: ["Tensors"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
-        .target(name: "NN", dependencies: ["Tensors"]),
+        .target(name: "NN", dependencies: ["Tensors", "CKernels"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
         .target(name: "Models", dependencies: ["NN", "Tensors", "DEQ", "Solvers"]),
         // MPI from Debian's libopenmpi-dev, found with pkg-config: only `deq` and users of the

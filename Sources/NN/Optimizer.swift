@@ -34,14 +34,22 @@ open class Optimizer {
     public func step() {
         stepCount += 1
         withoutGradients {
+            var items: [ParameterUpdate] = []
             for (name, p) in model.namedParameters() {
                 guard p.requiresGrad, let g = p.grad else { continue }
                 guard g.shape == p.shape else {
                     fail("optimizer: the gradient of \(name) has shape \(g.shape) but the parameter has \(p.shape)")
                 }
-                update(name: name, parameter: p, gradient: g.detached().to(p.dtype))
+                items.append(ParameterUpdate(name: name, parameter: p, gradient: g.detached().to(p.dtype)))
             }
+            updateAll(items)
         }
+    }
+
+    /// Updates every parameter of one step. The default calls ``update(name:parameter:gradient:)``
+    /// per parameter; Adam, AdamW and SGD override it with one fused kernel call per dtype.
+    open func updateAll(_ items: [ParameterUpdate]) {
+        for item in items { update(name: item.name, parameter: item.parameter, gradient: item.gradient) }
     }
 
     /// Clears every parameter's gradient.
@@ -114,6 +122,10 @@ public final class SGD: Optimizer {
         try super.init(model, learningRate: learningRate)
     }
 
+    public override func updateAll(_ items: [ParameterUpdate]) {
+        if momentum != 0 { fusedSGDStep(items) } else { super.updateAll(items) }
+    }
+
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {
         var g = gradient
         if weightDecay != 0 { g = g + p.detached() * weightDecay }
@@ -165,6 +177,11 @@ public class Adam: Optimizer {
         let t = slot(name, "step", like: Tensor(0, dtype: .float64))
         t.assign(t + 1)
         return (m, v, Int(t.item))
+    }
+
+    public override func updateAll(_ items: [ParameterUpdate]) {
+        // RAdam overrides update(name:parameter:gradient:) with its own rule.
+        if type(of: self) == Adam.self || type(of: self) == AdamW.self { fusedAdamStep(items) } else { super.updateAll(items) }
     }
 
     public override func update(name: String, parameter p: Tensor, gradient: Tensor) {

@@ -8,8 +8,12 @@ import Tensors
 /// limited-memory method, whose memory does not depend on the limit.
 func runBroyden(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Tensor,
                 capacity: Int, policy: MemoryPolicy, lineSearch: Bool) -> Int {
-    let U = RowHistory(batch: problem.batch, capacity: capacity, width: problem.width, dtype: problem.dtype)
-    let V = RowHistory(batch: problem.batch, capacity: capacity, width: problem.width, dtype: problem.dtype)
+    // Buffers start at most 16 slots and double when full up to `capacity`, so full Broyden's
+    // memory follows the iterations it takes, not its limit (66 MB for a 1 MB state at limit 500
+    // when sized up front).
+    let initial = Swift.min(capacity, 16)
+    let U = RowHistory(batch: problem.batch, capacity: initial, width: problem.width, dtype: problem.dtype)
+    let V = RowHistory(batch: problem.batch, capacity: initial, width: problem.width, dtype: problem.dtype)
     let inverseGuess = 1 / problem.jacobianGuess
     var count = 0, slot = 0, k = 0
     func applyH(_ y: Tensor) -> Tensor {
@@ -55,6 +59,10 @@ func runBroyden(_ problem: Problem, _ tracker: Tracker, x x0: Tensor, g g0: Tens
         if count == capacity && policy == .restart {
             U.clearAll(); V.clearAll()
             count = 0; slot = 0
+        }
+        if count == U.capacity && U.capacity < capacity {
+            let grown = Swift.min(capacity, 2 * U.capacity)
+            U.grow(to: grown); V.grow(to: grown)
         }
         U.write(u, slot: slot)
         V.write(v, slot: slot)

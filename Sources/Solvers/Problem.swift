@@ -65,6 +65,10 @@ final class Problem {
 func rowNorms(_ t: Tensor, _ norm: ResidualNorm) -> (norms: [Double], finite: [Bool]) {
     // NaN and infinity propagate through a sum of squares (so does overflow past ~1e154, which
     // the divergence test has stopped long before).
+    if let (ss, mx) = rowStatistics(t) {
+        let finite = ss.map { $0.isFinite }
+        return (norm == .l2 ? ss.map { $0.squareRoot() } : mx, finite)
+    }
     let ss = t.square().sum(axis: 1).scalars
     let finite = ss.map { $0.isFinite }
     switch norm {
@@ -87,8 +91,8 @@ func sampleColumn(_ values: [Double], dtype: DType) -> Tensor {
 /// A preallocated [B, capacity, n] buffer of per-sample rows; slots are overwritten in place so
 /// its memory is fixed when it is created.
 final class RowHistory {
-    let buffer: Tensor
-    let capacity: Int
+    private(set) var buffer: Tensor
+    private(set) var capacity: Int
     private let batch: Int
     private let width: Int
 
@@ -97,6 +101,19 @@ final class RowHistory {
         self.capacity = capacity
         self.width = width
         buffer = Tensor.zeros([batch, capacity, width], dtype: dtype)
+    }
+
+    /// Grows to `newCapacity` slots, keeping every slot's contents (full Broyden grows with the
+    /// iterations it takes instead of allocating for its limit up front).
+    func grow(to newCapacity: Int) {
+        guard newCapacity > capacity else { return }
+        let bigger = Tensor.zeros([batch, newCapacity, width], dtype: buffer.dtype)
+        let rowBytes = width * buffer.dtype.byteSize
+        for b in 0..<batch {
+            memcpy(bigger.baseAddress + b * newCapacity * rowBytes, buffer.baseAddress + b * capacity * rowBytes, capacity * rowBytes)
+        }
+        buffer = bigger
+        capacity = newCapacity
     }
 
     /// Writes row b of `rows` [B, n] into slot `slot` of sample b, for every sample.

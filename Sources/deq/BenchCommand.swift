@@ -8,6 +8,6 @@ struct BenchCommand: ParsableCommand {
         abstract: "Run benchmarks and print tables.",
         subcommands: [BenchKernels.self, BenchAutograd.self, BenchSolvers.self, BenchLayers.self,
                       BenchDEQMemory.self, BenchDEQStep.self, BenchDEQTransformer.self, BenchAdaptiveSpan.self,
-                      BenchRMC.self]
+                      BenchRMC.self, BenchOptimizer.self]
     )
 }

@@ -41,6 +41,9 @@ struct BenchSolvers: ParsableCommand {
     @Flag(name: .long, help: "Also print the limited-memory vs full Broyden peak-memory comparison (limits 30 and 300, tanh-256).")
     var memory = false
 
+    @Flag(name: .long, help: "Print each method's work per iteration beyond its evaluations, in thread CPU time (robust on a shared machine; run with EQ_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), as a multiple of one evaluation.")
+    var overhead = false
+
     func validate() throws {
         try requireAtLeast(1, ["max-iterations": maxIterations, "repeats": repeats])
         guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be 0 or a positive number, got \(tolerance)") }
@@ -97,6 +100,46 @@ struct BenchSolvers: ParsableCommand {
             }
         }
         if memory { memoryComparison() }
+        if overhead { overheadTable(problems, methods) }
+    }
+
+    /// Thread CPU seconds of `body`, best of `repeats`.
+    func cpuSeconds(_ repeats: Int, _ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            var a = timespec(), b = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
+            body()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b)
+            best = Swift.min(best, Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9)
+        }
+        return best
+    }
+
+    /// (CPU time of the solve − evaluations × CPU time of one evaluation) / iterations, against
+    /// one evaluation: the solver's own work per iteration. Rounds interleave the bare
+    /// evaluation and the solves; each keeps its best.
+    func overheadTable(_ problems: [SolverTestProblem], _ methods: [SolverMethod]) {
+        let options = SolverOptions(tolerance: tolerance, maxIterations: maxIterations, norm: .max)
+        print("\nwork per iteration beyond the evaluations (thread CPU time, best of \(Swift.max(repeats, 3)) interleaved rounds)")
+        for p in problems {
+            var evalBest = Double.infinity
+            var solveBest = Array(repeating: Double.infinity, count: methods.count)
+            var runs: [SolverResult?] = Array(repeating: nil, count: methods.count)
+            for _ in 0..<Swift.max(repeats, 3) {
+                evalBest = Swift.min(evalBest, cpuSeconds(5) { _ = p.map(p.x0) })
+                for (i, m) in methods.enumerated() {
+                    solveBest[i] = Swift.min(solveBest[i], cpuSeconds(1) { runs[i] = p.solve(method: m, options: options) })
+                }
+            }
+            print("\(p.name): one evaluation \(fmt(evalBest * 1000, 4)) ms CPU")
+            for (i, m) in methods.enumerated() {
+                guard let r = runs[i] else { continue }
+                let extra = (solveBest[i] - Double(r.functionEvaluations) * evalBest) / Double(Swift.max(r.iterations, 1))
+                print("  " + pad(methodLabel(m), 18) + lpad(fmt(extra * 1000, 4), 9) + " ms/iteration  "
+                      + lpad(fmt(extra / evalBest, 3), 7) + "x one evaluation  (\(r.iterations) iterations, \(r.functionEvaluations) evaluations)")
+            }
+        }
     }
 
     /// Peak solver memory of limited-memory and full Broyden for iteration limits 30 and 300.

@@ -122,6 +122,20 @@ void eq_arange(int dtype, int64_t n, void *out, double start, double step);
 /// Fused axpy for optimizers and accumulation: y += alpha * x (contiguous, same dtype).
 void eq_axpy(int dtype, int64_t n, double alpha, const void *x, void *y);
 
+/// Fused Adam / AdamW over `count` contiguous tensors of one dtype (PyTorch's fused form): tensor
+/// t has sizes[t] elements at params[t], grads[t], exp_avg[t], exp_avg_sq[t]. Per element, with
+/// weight decay wd: decoupled p *= 1 - lr*wd, else g += wd*p; m = b1 m + (1-b1) g;
+/// v = b2 v + (1-b2) g^2; p -= step_size[t] * m / (sqrt(v / bias2[t]) + eps).
+void eq_adam_multi(int dtype, int64_t count, void *const *params, const void *const *grads,
+                   void *const *exp_avg, void *const *exp_avg_sq, const int64_t *sizes,
+                   const double *step_size, const double *bias2, double lr, double beta1,
+                   double beta2, double eps, double weight_decay, int decoupled);
+/// Fused SGD with momentum over `count` contiguous tensors: g += wd*p; buf = g where fresh[t],
+/// else buf = mu buf + (1-dampening) g; p -= lr * (nesterov ? g + mu buf : buf).
+void eq_sgd_multi(int dtype, int64_t count, void *const *params, const void *const *grads,
+                  void *const *buffers, const int64_t *sizes, const int *fresh, double lr,
+                  double momentum, double dampening, double weight_decay, int nesterov);
+
 // ---------------------------------------------------------------- reductions
 
 typedef enum {
