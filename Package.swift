@@ -71,7 +71,7 @@ let package = Package(
         // a user runs it; `make test` builds `deq` first).
         .testTarget(name: "CLITests"),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // `EQ_CUDA=1 swift build` adds the GPU path (Docs/CUDA.md): CCUDA opens the CUDA driver, cuBLAS

@@ -227,3 +227,6 @@ uint64_t eq_now_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+// Standard output line-buffered even when redirected (Swift 6 cannot name the C global stdout).
+void eq_stdout_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }

@@ -17,6 +17,8 @@ public struct CUDADeviceInfo: Sendable, CustomStringConvertible {
 /// compiled kernels. Loaded once per process (``shared()``); every CUDA call runs under one lock
 /// with the device's primary context current (``withDevice(_:_:)``), so the ops are safe to call
 /// from any thread and run in order on the default stream.
+// @unchecked Sendable: the loaded symbols and device list are fixed after loading; every call into
+// the driver, cuBLAS or NVRTC and every cache update runs under the one lock (withDevice).
 public final class CUDARuntime: @unchecked Sendable {
     public let devices: [CUDADeviceInfo]
     /// The driver's CUDA version (e.g. 13000) and NVRTC's (major, minor).

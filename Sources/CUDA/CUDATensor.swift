@@ -6,6 +6,8 @@ import Tensors
 /// The CPU ``Tensor`` is left as it is (strided host storage, autograd tape); a CUDA tensor is a
 /// separate value made by `tensor.to(device: .cuda(n))` and read back with `to(device: .cpu)`.
 /// Its ops (``CUDAOps``) run on the device and record no gradients.
+// @unchecked Sendable: immutable fields; the device memory is reached only through CUDARuntime,
+// whose calls are serialised by its lock.
 public struct CUDATensor: @unchecked Sendable {
     public let shape: [Int]
     public let dtype: DType

@@ -2,6 +2,8 @@ import CCUDA
 
 /// Device memory owned by one ``CUDATensor`` (or shared by copies of it), freed when the last
 /// reference goes.
+// @unchecked Sendable: its fields are `let`s, and the memory is only touched by CUDA calls that run
+// under CUDARuntime's lock.
 final class DeviceBuffer: @unchecked Sendable {
     let pointer: eq_cu_deviceptr
     let bytes: Int

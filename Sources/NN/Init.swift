@@ -2,7 +2,7 @@ import Tensors
 
 /// The weight initialisations used by the reference implementations (PyTorch's defaults,
 /// Glorot/Xavier, He/Kaiming, and the plain uniform/normal ones of Transformer-XL and the DEQ code).
-public enum Initializer {
+public enum Initializer: Sendable {
     /// Uniform in [-bound, bound].
     case uniform(bound: Double)
     /// Normal with the given standard deviation.

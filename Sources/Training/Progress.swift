@@ -37,7 +37,7 @@ public struct ProgressReporter {
             FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
         } else if step % interval == 0 || step == total {
             print(text)
-            fflush(stdout)
+            fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
         }
     }
 

@@ -63,7 +63,7 @@ struct BenchKernels: ParsableCommand {
                       + pad(gflops.map { format($0, 1) } ?? "-", 10, right: true)
                       + pad("\(r.samples)", 9, right: true) + "  " + w.summary)
             }
-            fflush(stdout)
+            fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
         }
     }
 

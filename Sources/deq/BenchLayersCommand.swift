@@ -71,7 +71,7 @@ struct BenchLayers: ParsableCommand {
         try Checkpoint.save(model: layer, optimizer: opt, step: 1, extra: sums, to: url)
     }
 
-    static let cases: [(String, () throws -> () throws -> Void)] = [
+    static let cases: [(String, @Sendable () throws -> () throws -> Void)] = [
         ("lstm_lm_wt2_train_step", lstmStep),
         ("transformer_layer_d512_fwdbwd", transformerStep),
     ]

@@ -74,7 +74,7 @@ struct CopyMemoryCommand: ParsableCommand {
                 let score = accuracy(net, test)
                 if score > best.accuracy { best = (score, step) }
                 print(String(format: "%5d  %7.4f  %20.3f  %4.0f", step, loss.item, score, Date().timeIntervalSince(start)))
-                fflush(stdout)
+                fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
             }
         }
         print(String(format: "best copy accuracy %.3f at step %d (chance %.3f)", best.accuracy, best.step, 1 / Double(alphabet)))

@@ -62,7 +62,7 @@ struct DemoCommand: ParsableCommand {
                              step, loss.item, testMSE, stats.forwardIterations, stats.forwardRelativeResidual,
                              stats.backwardIterations, stats.backwardRelativeResidual,
                              Date().timeIntervalSince(start)))
-                fflush(stdout)
+                fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
             }
         }
         try checkGradient(model, data)

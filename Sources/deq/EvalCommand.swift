@@ -86,7 +86,7 @@ struct EvalCommand: ParsableCommand {
                 values.append(value)
                 print(String(format: "%7d  %7d  %6d  %.4f  %9.3f  %11d  %.1f", f, m, tokens, loss, value,
                              deqModel.deq.lastStats?.forwardIterations ?? 0, Date().timeIntervalSince(start)))
-                fflush(stdout)
+                fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
             }
             series.append(.init(label: "mem_len \(m)", points: zip(iterations, values).map { (x: Double($0), y: $1) }))
         }

@@ -65,7 +65,7 @@ struct GradcheckCommand: ParsableCommand {
             }
             print(pad(c.name, width) + "  " + pad(format(outcome.first.maxRelativeError), 23) + "  "
                   + pad(outcome.first.passed ? "pass" : "FAIL", 6) + "  " + second)
-            fflush(stdout)
+            fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
             if !outcome.passed { failures.append(outcome.description) }
         }
         print("\(cases.count) cases, \(Set(cases.map(\.operation)).count) operations; worst relative error "

@@ -8,7 +8,7 @@ import Tensors
 /// model, its analytic gradient (through the implicit backward for DEQs) against central finite
 /// differences of the solved output.
 enum ModelGradchecks {
-    static let all: [(name: String, summary: String, check: () throws -> CustomStringConvertible & Sendable, passed: (Any) -> Bool)] = [
+    static let all: [(name: String, summary: String, check: @Sendable () throws -> CustomStringConvertible & Sendable, passed: @Sendable (Any) -> Bool)] = [
         ("deq-toy", "z* = tanh(z W + x U + b), width 8, batch 2; gradients of every parameter and the input",
          deqToy, { ($0 as! GradcheckReport).passed }),
         ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5, tied), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",

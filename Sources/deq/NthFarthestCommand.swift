@@ -42,7 +42,7 @@ struct NthFarthestCommand: ParsableCommand {
             } else {
                 print(String(format: "%5d  %10.4f  %9.3f  %9.4f  %8.3f  %5.0f", r.epoch, r.trainLoss, r.trainAccuracy, r.testLoss, r.testAccuracy, r.seconds))
             }
-            fflush(stdout)
+            fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
         }
     }
 }

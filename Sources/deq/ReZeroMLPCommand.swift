@@ -78,7 +78,7 @@ struct ReZeroMLPCommand: ParsableCommand {
             print(String(format: "%6d  ", row.depth) + row.variant.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
                   + String(format: " %5d  ", row.cap) + pad(reached, 15)
                   + String(format: "  %10.4f  %8.3f  %7.1f  ", r.finalLoss, r.testAccuracy, r.seconds) + peak)
-            fflush(stdout)
+            fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
         })
         try? logHandle?.close()
         if let curves {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Distributed
 import Foundation
+import Tensors
 import Training
 
 /// `deq train`: trains a model on a corpus, writing checkpoints, log.jsonl and TensorBoard
@@ -31,7 +32,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // Progress lines reach a redirected log (a scheduler's output file) line by line.
-        setvbuf(stdout, nil, _IOLBF, 0)
+        StandardOutput.makeLineBuffered()
         var c = try options.configuration()
         if resume {
             let ckpt = try RunCheckpoint.read(URL(fileURLWithPath: c.workDir).appendingPathComponent("last.safetensors"))

@@ -224,6 +224,7 @@ extension BadInput {
 }
 
 /// Outcomes written by the worker threads.
+// @unchecked Sendable: `values` is read and written only under `lock`.
 private final class OutcomeTable: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [String: Result<DeqProcess.Outcome, CLITestError>] = [:]

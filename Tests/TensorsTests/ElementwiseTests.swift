@@ -3,10 +3,10 @@ import Testing
 import Tensors
 
 /// A unary op under test with its float64 reference and input domain.
-struct UnaryCase {
+struct UnaryCase: Sendable {
     let name: String
-    let op: (Tensor) -> Tensor
-    let ref: (Double) -> Double
+    let op: @Sendable (Tensor) -> Tensor
+    let ref: @Sendable (Double) -> Double
     var domain: ClosedRange<Double> = -3...3
 }
 

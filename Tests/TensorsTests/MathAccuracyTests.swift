@@ -40,7 +40,7 @@ import Tensors
         return diff / ulp
     }
 
-    static let functions: [(String, (Tensor) -> Tensor, (Double) -> Double)] = [
+    static let functions: [(String, @Sendable (Tensor) -> Tensor, @Sendable (Double) -> Double)] = [
         ("exp", { $0.exp() }, { Foundation.exp($0) }),
         ("log", { $0.log() }, { Foundation.log($0) }),
         ("log1p", { $0.log1p() }, { Foundation.log1p($0) }),

@@ -38,7 +38,8 @@ import Tensors
         for shared in [RandomGenerator(seed: 3), RandomGenerator.global] {
             let threads = 8, draws = 500
             let before = shared.state.offset
-            let blocks = UnsafeMutableBufferPointer<[UInt32]>.allocate(capacity: threads * draws)
+            // Each thread writes its own slots only, so sharing the buffer is safe.
+            nonisolated(unsafe) let blocks = UnsafeMutableBufferPointer<[UInt32]>.allocate(capacity: threads * draws)
             defer { blocks.deallocate() }
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 for i in 0..<draws {

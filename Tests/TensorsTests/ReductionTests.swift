@@ -3,10 +3,10 @@ import Testing
 import Tensors
 
 /// A multi-axis reduction under test and its reference over one group of values.
-struct ReductionCase {
+struct ReductionCase: Sendable {
     let name: String
-    let op: (Tensor, [Int], Bool) -> Tensor
-    let ref: ([Double]) -> Double
+    let op: @Sendable (Tensor, [Int], Bool) -> Tensor
+    let ref: @Sendable ([Double]) -> Double
     var skipEmptyAxes = false
 }
 

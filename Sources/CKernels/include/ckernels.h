@@ -26,6 +26,8 @@ typedef enum {
 
 /// Sets the thread count of OpenMP and OpenBLAS together (the one knob).
 void eq_set_num_threads(int n);
+// Makes standard output line-buffered (progress lines reach a redirected log as they are printed).
+void eq_stdout_line_buffered(void);
 int eq_get_num_threads(void);
 /// 1 when the kernels were compiled with OpenMP (`-Xcc -fopenmp`), 0 when they run serially.
 int eq_openmp_enabled(void);

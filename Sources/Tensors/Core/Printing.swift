@@ -3,9 +3,15 @@ import Foundation
 // NumPy-style printing: nested brackets, aligned columns, summarised with "..." when large.
 extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     /// Elements beyond which printing shows only the edges of each dimension.
-    public static var printThreshold = 1000
+    public static var printThreshold: Int {
+        get { PrintOptions.lock.withLock { PrintOptions.threshold } }
+        set { PrintOptions.lock.withLock { PrintOptions.threshold = newValue } }
+    }
     /// Elements shown at each edge of a summarised dimension.
-    public static var printEdgeItems = 3
+    public static var printEdgeItems: Int {
+        get { PrintOptions.lock.withLock { PrintOptions.edgeItems } }
+        set { PrintOptions.lock.withLock { PrintOptions.edgeItems = newValue } }
+    }
 
     public var description: String {
         let summarise = count > Tensor.printThreshold
@@ -68,3 +74,11 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
 private func format4(_ v: Double) -> String { String(format: "%.4f", v) }
 
 private func formatExp(_ v: Double) -> String { String(format: "%.4e", v) }
+
+/// The process-wide print options (as NumPy's set_printoptions), read and written under one lock.
+private enum PrintOptions {
+    static let lock = NSLock()
+    // nonisolated(unsafe) is safe: both are only touched inside `lock.withLock`.
+    nonisolated(unsafe) static var threshold = 1000
+    nonisolated(unsafe) static var edgeItems = 3
+}

@@ -219,4 +219,8 @@ public struct Tensor {
     }
 }
 
+// @unchecked Sendable, with the rule torch.Tensor and MLXArray have: any number of threads may read
+// one tensor (its fields are immutable; the storage is read-only to them), but a thread must not
+// write a tensor's elements in place (assign, addScaled, the grad setter, optimizer steps) while
+// another thread reads them. The library itself writes in place only on the training thread.
 extension Tensor: @unchecked Sendable {}

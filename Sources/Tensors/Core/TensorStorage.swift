@@ -2,6 +2,8 @@ import CKernels
 
 /// A reference-counted, 64-byte-aligned buffer. Tensors share it; views never copy it.
 /// Allocations are counted by the C runtime so tests and benchmarks can read live and peak bytes.
+// @unchecked Sendable: every stored property is a `let`; the bytes behind `pointer` follow the
+// Tensor rule (shared reads from any thread, in-place writes only where no other thread reads).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     /// Number of elements.
