@@ -60,6 +60,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Bring your own model (Docs/Architecture.md): a user's cell, task and the library's
+        // training loop; `make test` runs it and resumes it (Tests/CLITests/CustomDEQTests).
+        .executableTarget(name: "CustomDEQ", dependencies: ["DEQ", "NN", "Tensors", "Training"], path: "Examples/CustomDEQ"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),

@@ -13,6 +13,11 @@ public enum SyntheticTask {
         public var input: Tensor
         /// Targets: int64 [T, batch] (copy memory), int64 [batch] (N-th farthest), float [batch] (adding).
         public var target: Tensor
+
+        public init(input: Tensor, target: Tensor) {
+            self.input = input
+            self.target = target
+        }
     }
 
     /// The copy-memory task (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): `length`

@@ -54,3 +54,28 @@ public func gradcheck(_ model: Module, eps: Double = 1e-6, tolerance: Double = 1
     }
     return ModelGradcheckReport(entries: entries, tolerance: tolerance)
 }
+
+/// The derivative of `loss` along one random direction of all of `model`'s parameters, from the
+/// gradient and from central differences of `loss` itself: one backward pass and two forward
+/// passes, so it checks a whole model (a DEQ's implicit gradient through its solver included)
+/// at the cost of three evaluations. Convert the model to float64 first.
+public struct DirectionalGradcheck: Sendable {
+    public var analytic: Double
+    public var numeric: Double
+    public var relativeError: Double { abs(analytic - numeric) / max(abs(numeric), 1e-12) }
+
+    public init(_ model: Module, eps: Double = 1e-6, seed: UInt64 = 99, loss: () throws -> Tensor) throws {
+        model.zeroGrad()
+        try loss().backward()
+        let params = model.parameters()
+        let gen = RandomGenerator(seed: seed)
+        let direction = params.map { Tensor.randn($0.shape, dtype: $0.dtype, generator: gen) }
+        analytic = zip(params, direction).map { p, d in ((p.grad ?? p.zerosLike()) * d).sum().item }.reduce(0, +)
+        func shifted(_ shift: Double) throws -> Double {
+            for (p, d) in zip(params, direction) { p.addScaled(d, shift) }
+            defer { for (p, d) in zip(params, direction) { p.addScaled(d, -shift) } }
+            return try withoutGradients { try loss().item }
+        }
+        numeric = (try shifted(eps) - shifted(-eps)) / (2 * eps)
+    }
+}

@@ -49,38 +49,31 @@ public enum ClassifierTraining {
             throw TrainingError("the training rows have \(train.featureCount) features and the test rows \(test.featureCount); split one table")
         }
         let sampler = try BatchSampler(count: train.count, batchSize: min(s.batchSize, train.count), dropLast: true, seed: s.seed)
-        let optimizer: Optimizer
-        switch s.optimizer {
-        case "adam": optimizer = try Adam(model, learningRate: s.learningRate)
-        case "adagrad": optimizer = try Adagrad(model, learningRate: s.learningRate)
-        default: throw TrainingError("unknown optimizer \"\(s.optimizer)\"; choose adam or adagrad")
-        }
-        let dtype = model.dtype
+        let optimizer = try OptimizerRegistry.make(s.optimizer, model: model, settings: .init(learningRate: s.learningRate))
         let start = Date()
         var losses: [Double] = []
         var reached: Int?
-        var diverged = false
-        var epoch = 0
-        model.train()
-        training: while true {
-            for indices in sampler.batches(epoch: epoch) {
-                let (x, y) = train.batch(indices, dtype: dtype)
-                optimizer.zeroGrad()
-                let loss = crossEntropy(model(x), y)
-                let value = loss.item
-                losses.append(value)
-                report(losses.count, value)
-                guard value.isFinite else { diverged = true; break training }
-                try loss.backward()
-                optimizer.step()
-                if reached == nil, let target = s.targetLoss, smoothed(losses, s.smoothing) <= target {
-                    reached = losses.count
-                    break training
-                }
-                if losses.count >= s.maxSteps { break training }
-            }
-            epoch += 1
+        var epoch = 0, batches = sampler.batches(epoch: 0).makeIterator()
+        let trainer = TaskTrainer(model: model, optimizer: optimizer)
+        (trainer.progressInterval, trainer.throwsOnDivergence) = (0, false)
+        trainer.shouldStop = { step in
+            guard let target = s.targetLoss, smoothed(losses, s.smoothing) <= target else { return false }
+            reached = step
+            return true
         }
+        let run = try trainer.run(steps: s.maxSteps) { _ in
+            guard let indices = batches.next() ?? {
+                epoch += 1
+                batches = sampler.batches(epoch: epoch).makeIterator()
+                return batches.next()
+            }() else { throw TrainingError("the training split holds no full batch of \(s.batchSize)") }
+            let (x, y) = train.batch(indices, dtype: model.dtype)
+            let loss = crossEntropy(model(x), y)
+            losses.append(loss.item)
+            report(losses.count, losses[losses.count - 1])
+            return loss
+        }
+        let diverged = run.diverged
         let seconds = Date().timeIntervalSince(start)
         model.eval()
         let (testLoss, accuracy) = evaluate(model, test, batchSize: max(s.batchSize, 256))

@@ -58,40 +58,41 @@ public struct NthFarthestRecord: Sendable {
 
 public enum NthFarthestTraining {
     /// Trains until `maxTime` seconds or `maxEpochs` epochs (whichever comes first; at least one
-    /// epoch), calling `report` after each epoch, and returns every epoch's record.
+    /// epoch), calling `report` after each epoch, and returns every epoch's record. With a work
+    /// directory, epochs are checkpointed and `resume` continues the run.
     public static func run(_ s: NthFarthestSettings, maxTime: Double?, maxEpochs: Int?,
-                           report: (NthFarthestRecord) -> Void = { _ in }) throws -> [NthFarthestRecord] {
+                           workDirectory: String? = nil, resume: Bool = false,
+                           report: @escaping (NthFarthestRecord) -> Void = { _ in }) throws -> [NthFarthestRecord] {
         RandomGenerator.manualSeed(s.seed)
         let model = RMCClassifier(s.model)
-        let optimizer = try Adam(model, learningRate: s.learningRate)
         let data = RandomGenerator(seed: s.seed &+ 1)
         let test = try SyntheticTask.nthFarthest(batch: s.testExamples, count: s.vectors, dimension: s.dimension,
                                              generator: RandomGenerator(seed: s.seed &+ 2))
+        let trainer = TaskTrainer(model: model, optimizer: try Adam(model, learningRate: s.learningRate), workDirectory: workDirectory)
+        (trainer.clip, trainer.generators["data"], trainer.progressInterval) = (s.clip, data, 0)
+        (trainer.evaluationInterval, trainer.checkpointInterval) = (s.batchesPerEpoch, s.batchesPerEpoch)
         let start = Date()
         var records: [NthFarthestRecord] = []
-        var epoch = 0
-        while true {
-            epoch += 1
-            var loss = 0.0, correct = 0.0
-            for _ in 0..<s.batchesPerEpoch {
-                let batch = try SyntheticTask.nthFarthest(batch: s.batchSize, count: s.vectors, dimension: s.dimension, generator: data)
-                optimizer.zeroGrad()
-                let (l, scores) = model.loss(batch.input, targets: batch.target)
-                try l.backward()
-                _ = clipGradientNorm(model, maxNorm: s.clip)
-                optimizer.step()
-                loss += l.item
-                correct += accuracy(scores, batch.target)
-            }
+        var loss = 0.0, correct = 0.0
+        trainer.afterStep = { _, l in loss += l }
+        trainer.evaluate = { step in
             let (testLoss, testAccuracy) = evaluate(model, test, batchSize: s.batchSize)
-            let record = NthFarthestRecord(epoch: epoch, seconds: Date().timeIntervalSince(start),
+            let record = NthFarthestRecord(epoch: step / s.batchesPerEpoch, seconds: Date().timeIntervalSince(start),
                                            trainLoss: loss / Double(s.batchesPerEpoch),
                                            trainAccuracy: correct / Double(s.batchesPerEpoch),
                                            testLoss: testLoss, testAccuracy: testAccuracy)
+            (loss, correct) = (0, 0)
             records.append(record)
             report(record)
-            if let maxEpochs, epoch >= maxEpochs { break }
-            if let maxTime, record.seconds >= maxTime { break }
+            return ["train_loss": record.trainLoss, "train_accuracy": record.trainAccuracy, "test_loss": testLoss, "test_accuracy": testAccuracy]
+        }
+        // The time limit is checked at the end of an epoch, as the reference script does.
+        trainer.shouldStop = { step in step % s.batchesPerEpoch == 0 && maxTime.map { Date().timeIntervalSince(start) >= $0 } ?? false }
+        try trainer.run(steps: (maxEpochs ?? 1_000_000) * s.batchesPerEpoch, resume: resume) { _ in
+            let batch = try SyntheticTask.nthFarthest(batch: s.batchSize, count: s.vectors, dimension: s.dimension, generator: data)
+            let (l, scores) = model.loss(batch.input, targets: batch.target)
+            correct += accuracy(scores, batch.target)
+            return l
         }
         return records
     }

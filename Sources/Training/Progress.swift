@@ -6,6 +6,8 @@ public struct ProgressReporter {
     public let total: Int
     public let interval: Int
     public let isTerminal: Bool
+    /// What the rate counts ("tok/s" for language models, "steps/s" for other tasks).
+    public var rateUnit = "tok/s"
     private var lastDraw = 0.0
 
     public init(total: Int, interval: Int, isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
@@ -25,8 +27,8 @@ public struct ProgressReporter {
 
     /// Called after every step with the running figures.
     public mutating func update(step: Int, loss: Double, metric: String, tokensPerSecond: Double, eta: Double, lr: Double) {
-        let text = String(format: "step %d/%d  loss %.4f  %@  lr %.3g  %.0f tok/s  ETA %@", step, total, loss,
-                          metric, lr, tokensPerSecond, Self.duration(eta))
+        let text = String(format: "step %d/%d  loss %.4f  %@lr %.3g  %@ %@  ETA %@", step, total, loss,
+                          metric.isEmpty ? "" : metric + "  ", lr, rate(tokensPerSecond), rateUnit, Self.duration(eta))
         if isTerminal {
             let now = Date().timeIntervalSince1970
             guard now - lastDraw > 0.2 || step == total else { return }
@@ -40,6 +42,8 @@ public struct ProgressReporter {
             fflush(nil)   // nil: every output stream (Swift 6 cannot name the C global stdout)
         }
     }
+
+    private func rate(_ r: Double) -> String { String(format: r >= 100 ? "%.0f" : "%.2f", r) }
 
     /// Ends the bar's line before other output.
     public func clearLine() {

@@ -369,13 +369,7 @@ public final class Trainer {
 
     private func makeOptimizer(_ model: any LanguageModel) throws(NNError) -> Optimizer {
         let c = configuration
-        switch c.optim {
-        case "adam": return try Adam(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "adamw": return try AdamW(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "radam": return try RAdam(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        case "adagrad": return try Adagrad(model, learningRate: c.lr, weightDecay: c.weightDecay)
-        default: return try SGD(model, learningRate: c.lr, momentum: c.momentum, weightDecay: c.weightDecay)
-        }
+        return try OptimizerRegistry.make(c.optim, model: model, settings: .init(learningRate: c.lr, momentum: c.momentum, weightDecay: c.weightDecay))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Models
 
 /// Everything a training run needs, read from flat string key/values so that command-line flags,
@@ -205,9 +206,8 @@ public struct TrainingConfiguration: Equatable, Sendable {
         guard batchSize % batchSplit == 0 else {
             throw ConfigurationError("batch-size \(batchSize) is not divisible by batch-split \(batchSplit); pick a batch-split that divides the batch size")
         }
-        let optimizers = ["sgd", "adam", "adamw", "radam", "adagrad"]
-        guard optimizers.contains(optim) else {
-            throw ConfigurationError("unknown optim \"\(optim)\" in \(source); choose one of \(optimizers.joined(separator: ", "))")
+        guard OptimizerRegistry.names.contains(optim) else {
+            throw ConfigurationError("unknown optim \"\(optim)\" in \(source); choose one of \(OptimizerRegistry.names.joined(separator: ", "))")
         }
         let schedulers = ["constant", "cosine", "inv_sqrt", "step", "plateau"]
         guard schedulers.contains(scheduler) else {

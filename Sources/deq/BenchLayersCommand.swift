@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import NN
 import Tensors
 
@@ -80,14 +81,15 @@ struct BenchLayers: ParsableCommand {
     /// embedding = hidden = 200, 2 layers, BPTT 35, batch 20; cross entropy, clip 0.25, SGD (lr 20).
     static func lstmStep() throws -> () throws -> Void {
         let (vocab, size, bptt, batch) = (33_278, 200, 35, 20)
-        let model = LSTMLanguageModel(vocabulary: vocab, size: size, layers: 2)
+        // The zoo's LSTM LM without dropout is the example's model (embedding → LSTM → decoder).
+        let model = LSTMLanguageModel(.init(vocabularySize: vocab, embeddingSize: size, hiddenSize: size, layers: 2, dropout: 0))
         let opt = try SGD(model, learningRate: 20)
         let input = Tensor.randint(0, vocab, [bptt, batch])
         let target = Tensor.randint(0, vocab, [bptt * batch])
         return {
             model.zeroGrad()
-            let logits = model(input)
-            let loss = crossEntropy(logits.reshaped([-1, vocab]), target)
+            let (logits, _) = model(input, state: model.initialState(batch: batch))
+            let loss = crossEntropy(logits, target)
             try loss.backward()
             clipGradientNorm(model, maxNorm: 0.25)
             opt.step()
@@ -105,25 +107,4 @@ struct BenchLayers: ParsableCommand {
             try layer(x).sum().backward()
         }
     }
-}
-
-/// Embedding → LSTM → linear decoder, as in PyTorch's word_language_model example.
-final class LSTMLanguageModel: Module {
-    let embedding: Embedding
-    let lstm: LSTM
-    let decoder: Linear
-
-    init(vocabulary: Int, size: Int, layers: Int) {
-        embedding = Embedding(vocabulary, size, weightInit: .uniform(bound: 0.1))
-        lstm = LSTM(size, size, layers: layers)
-        decoder = Linear(size, vocabulary, weightInit: .uniform(bound: 0.1))
-    }
-
-    func visit(_ v: inout ModuleVisitor) {
-        v.child("encoder", embedding)
-        v.child("rnn", lstm)
-        v.child("decoder", decoder)
-    }
-
-    func callAsFunction(_ tokens: Tensor) -> Tensor { decoder(lstm(embedding(tokens)).output) }
 }

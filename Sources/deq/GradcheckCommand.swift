@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import Tensors
 
 /// `deq gradcheck`: compares analytic gradients with finite differences in float64.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import NN
 import Models
 import Training
 
@@ -17,7 +18,7 @@ struct ReZeroMLPCommand: ParsableCommand {
     @Option(help: "Variants, comma-separated: plain, residual, prenorm, rezero.") var variants = "plain,residual,prenorm,rezero"
     @Option(help: "Hidden width.") var width = 128
     @Option(name: .customLong("batch-size"), help: "Examples per batch.") var batchSize = 128
-    @Option(help: "Optimizer: adam or adagrad.") var optimizer = "adam"
+    @Option(help: "Optimizer: \(OptimizerRegistry.names.joined(separator: ", ")) (the paper: adam or adagrad).") var optimizer = "adam"
     @Option(help: "Learning rate.") var lr = 1e-3
     @Option(name: .customLong("target-loss"), help: "Stop a run once its training loss (mean of --smoothing batches) reaches this.") var targetLoss = 0.05
     @Option(help: "Batches averaged into the training loss.") var smoothing = 10
@@ -30,7 +31,7 @@ struct ReZeroMLPCommand: ParsableCommand {
     func validate() throws {
         if width < 1 { throw ValidationError("--width must be at least 1, got \(width)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        if !["adam", "adagrad"].contains(optimizer) { throw ValidationError("--optimizer must be adam or adagrad, got \"\(optimizer)\"") }
+        if !OptimizerRegistry.names.contains(optimizer) { throw ValidationError("--optimizer must be one of \(OptimizerRegistry.names.joined(separator: ", ")), got \"\(optimizer)\"") }
         if !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
         if smoothing < 1 { throw ValidationError("--smoothing must be at least 1, got \(smoothing)") }
         if maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }

@@ -187,7 +187,7 @@ extension BadInput {
         BadInput(["rezero-mlp", "--data", "data", "--caps", "1000:30"], "--caps", "DEPTH=STEPS"),
         BadInput(["rezero-mlp", "--data", "data", "--depths", "32,0"], "--depths"),
         BadInput(["rezero-mlp", "--data", "data", "--depths", "4"], "digits.csv.gz"),
-        BadInput(["rezero-mlp", "--data", "data", "--optimizer", "sgd"], "--optimizer", "sgd"),
+        BadInput(["rezero-mlp", "--data", "data", "--optimizer", "lamb"], "--optimizer", "lamb"),
     ]
 
     static let all = flags + sizes + solvers + configs + data + checkpoints + safety + rezeroMLP

@@ -16,19 +16,19 @@ struct DeqProcess: Sendable {
     /// The `deq` built next to this test bundle (`.build/<triple>/<config>/deq`): the test runner
     /// is `.build/<config>/EquilibriumPackageTests.xctest`, and SwiftPM builds every product
     /// there (`make test` builds `deq` before the tests run).
-    static func locate() throws -> DeqProcess {
+    static func locate(_ name: String = "deq") throws -> DeqProcess {
         let fm = FileManager.default
         var candidates: [URL] = []
         for path in [CommandLine.arguments.first, Bundle.main.executablePath, Bundle.main.bundlePath].compactMap({ $0 }) {
             var dir = URL(fileURLWithPath: path).deletingLastPathComponent()
             // The bundle may be a directory (macOS .xctest bundles): walk up to the build folder.
             for _ in 0..<4 {
-                candidates.append(dir.appendingPathComponent("deq"))
+                candidates.append(dir.appendingPathComponent(name))
                 dir = dir.deletingLastPathComponent()
             }
         }
         guard let found = candidates.first(where: { fm.isExecutableFile(atPath: $0.path) }) else {
-            throw CLITestError("no deq executable next to the test bundle (looked at \(candidates.map(\.path).joined(separator: ", "))); build it with swift build --product deq or make test")
+            throw CLITestError("no \(name) executable next to the test bundle (looked at \(candidates.map(\.path).joined(separator: ", "))); build it with swift build --product \(name) or make test")
         }
         return DeqProcess(executable: found)
     }

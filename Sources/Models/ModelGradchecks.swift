@@ -1,14 +1,13 @@
 import DEQ
-import Models
 import NN
 import Solvers
 import Tensors
 
-/// Whole-model gradient checks for `deq gradcheck --model NAME`: a tiny float64 instance of each
+/// Whole-model gradient checks, by name (`deq gradcheck --model NAME` runs them; a new model adds its entry here): a tiny float64 instance of each
 /// model, its analytic gradient (through the implicit backward for DEQs) against central finite
 /// differences of the solved output.
-enum ModelGradchecks {
-    static let all: [(name: String, summary: String, check: @Sendable () throws -> CustomStringConvertible & Sendable, passed: @Sendable (Any) -> Bool)] = [
+public enum ModelGradchecks {
+    public static let all: [(name: String, summary: String, check: @Sendable () throws -> CustomStringConvertible & Sendable, passed: @Sendable (Any) -> Bool)] = [
         ("deq-toy", "z* = tanh(z W + x U + b), width 8, batch 2; gradients of every parameter and the input",
          deqToy, { ($0 as! GradcheckReport).passed }),
         ("deq-transformer", "DEQ-Transformer, vocabulary 11 (adaptive input and softmax, cutoff 5, tied), d 8, 2 heads, memory 3, batch 2 x 4 tokens; every parameter",
@@ -26,10 +25,10 @@ enum ModelGradchecks {
     ]
 
     /// The two RMC LM configurations' reports.
-    struct RMCGradcheckReports: CustomStringConvertible, Sendable {
+    public struct RMCGradcheckReports: CustomStringConvertible, Sendable {
         var reports: [(String, ModelGradcheckReport)]
-        var passed: Bool { reports.allSatisfy { $0.1.passed } }
-        var description: String { reports.map { "\($0.0):\n\($0.1)" }.joined(separator: "\n") }
+        public var passed: Bool { reports.allSatisfy { $0.1.passed } }
+        public var description: String { reports.map { "\($0.0):\n\($0.1)" }.joined(separator: "\n") }
     }
 
     static func rmcLanguageModel() throws -> RMCGradcheckReports {
@@ -90,7 +89,7 @@ enum ModelGradchecks {
         return try gradcheck(model) { model.loss(tokens, targets: targets) }
     }
 
-    static var names: [String] { all.map(\.name) }
+    public static var names: [String] { all.map(\.name) }
 
     /// A small contractive DEQ solved to 1e-13, with the implicit backward solved to 1e-13.
     static func deqToy() throws -> GradcheckReport {
