@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distributed", targets: ["Distributed"]),
+        // Test and benchmark support (op catalog, solver test problems, kernel workloads,
+        // reference harnesses): what `deq gradcheck`/`deq bench`, the tests and Benchmarks/ share.
+        .library(name: "Benchmarking", targets: ["Benchmarking"]),
         .executable(name: "deq", targets: ["deq"]),
     ],
     dependencies: [
@@ -46,6 +49,7 @@ let package = Package(
         // never links MPI).
         .target(name: "Distributed", dependencies: ["CMPI", "Tensors", "Training"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
+        .target(name: "Benchmarking", dependencies: ["CKernels", "Tensors", "Solvers", "DEQ", "NN", "Models"]),
         .executableTarget(
             name: "deq",
             dependencies: [
@@ -57,14 +61,15 @@ let package = Package(
                 "Models",
                 "Training",
                 "Distributed",
+                "Benchmarking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Bring your own model (Docs/Architecture.md): a user's cell, task and the library's
         // training loop; `make test` runs it and resumes it (Tests/CLITests/CustomDEQTests).
         .executableTarget(name: "CustomDEQ", dependencies: ["DEQ", "NN", "Tensors", "Training"], path: "Examples/CustomDEQ"),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "Benchmarking"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "Tensors", "Benchmarking"]),
         .testTarget(name: "DEQTests", dependencies: ["DEQ", "Solvers", "Tensors"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),

@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Tensors", package: rootIdentity),
+                .product(name: "Benchmarking", package: rootIdentity),
             ],
             path: "Kernels",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

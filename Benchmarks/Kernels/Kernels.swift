@@ -2,6 +2,7 @@
 // workloads themselves (shapes, inputs, the call) live in Tensors' `KernelWorkload.all`, so
 // both tools measure exactly the same thing.
 import Benchmark
+import Benchmarking
 import Tensors
 
 let benchmarks: @Sendable () -> Void = {

@@ -1,3 +1,9 @@
+import DEQ
+import Models
+import NN
+import Solvers
+import Tensors
+
 /// One micro-benchmark of the kernel layer: a name, the work it does and the operation to time.
 ///
 /// The same list drives `deq bench kernels`, the package-benchmark targets in `Benchmarks/`

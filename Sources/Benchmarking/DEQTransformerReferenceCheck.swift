@@ -1,6 +1,7 @@
 import DEQ
 import NN
 import Solvers
+import Models
 import Tensors
 
 /// Runs a DEQ-Transformer given in the reference's state-dict layout on the inputs of a probe, for

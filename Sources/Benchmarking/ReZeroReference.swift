@@ -1,4 +1,7 @@
 import NN
+import DEQ
+import Models
+import Solvers
 import Tensors
 
 /// Runs our `RZTXEncoderLayer` or `RZTXDecoderLayer` on weights and inputs handed over in a

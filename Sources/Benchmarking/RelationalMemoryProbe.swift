@@ -1,4 +1,8 @@
 import Foundation
+import DEQ
+import Models
+import NN
+import Solvers
 import Tensors
 
 /// Runs one ``RelationalMemory`` forward and backward from a safetensors file and writes what it

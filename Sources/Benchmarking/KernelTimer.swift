@@ -1,3 +1,9 @@
+import DEQ
+import Models
+import NN
+import Solvers
+import CKernels
+import Tensors
 import CKernels
 
 /// Times a call the way the kernel benchmarks report it: warm up, then the median of many

@@ -1,3 +1,9 @@
+import DEQ
+import Models
+import NN
+import Solvers
+import Tensors
+
 /// Every differentiable operation of the Tensors target as a ``GradcheckCase``, run by the test
 /// suite and by `deq gradcheck --ops`.
 ///

@@ -1,4 +1,8 @@
 import Foundation
+import DEQ
+import Models
+import NN
+import Solvers
 import Tensors
 
 /// The `deq bench optimizer` workload: one optimizer step over a stack of Linear layers with

@@ -1,3 +1,7 @@
+import DEQ
+import Models
+import NN
+import Solvers
 import Tensors
 
 /// A fixed problem of the solver benchmark suite: a batch starting point, a map, and the data

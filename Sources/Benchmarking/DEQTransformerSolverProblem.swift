@@ -1,20 +1,21 @@
 import Models
 import NN
 import Solvers
+import DEQ
 import Tensors
 
 extension SolverTestProblems {
     /// The fixed point z = f(z, x) of a DEQ-Transformer block (issue 6's last suite problem), in
     /// float64: a freshly initialised `DEQTransformerLM` (fixed seed, no dropout, no memory), x the
-    /// injected embedding of random tokens, f its weight-tied block. Lives in the CLI because
-    /// `Solvers` must not depend on `Models`.
+    /// injected embedding of random tokens, f its weight-tied block. Lives here, not beside the
+    /// other problems in `SolverTestProblems`' own file, only to keep the model problem apart.
     ///
     /// The solver sees samples as rows: z [B, T·d] is viewed as [B, T, d] for f, so per-sample
     /// stopping is per sequence (attention mixes positions within a sequence, never across).
     /// `data` holds everything a peer needs to evaluate the same map — the effective weights
     /// (weight norm applied), the injection u, the relative encodings R, the layer-norm epsilon — plus check
     /// values f(x0) and f(z) at a random z.
-    static func deqTransformer(vocabulary: Int = 1000, modelSize d: Int = 64, heads: Int = 4, feedForward: Int = 256,
+    public static func deqTransformer(vocabulary: Int = 1000, modelSize d: Int = 64, heads: Int = 4, feedForward: Int = 256,
                                batch: Int = 4, length t: Int = 32, seed: UInt64 = 17) -> SolverTestProblem {
         // Parameters are drawn from the global generator: seed it for this model only.
         let saved = RandomGenerator.global.state
@@ -61,5 +62,5 @@ extension SolverTestProblems {
     }
 
     /// The classic suite plus the DEQ-Transformer block.
-    static func suiteWithModels() -> [SolverTestProblem] { suite() + [deqTransformer()] }
+    public static func suiteWithModels() -> [SolverTestProblem] { suite() + [deqTransformer()] }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import NN
+import DEQ
+import Models
+import Solvers
 import Tensors
 
 /// What `Benchmarks/peers/adaptive_span_reference.py` asks of our model: given the reference

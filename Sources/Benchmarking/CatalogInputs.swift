@@ -1,3 +1,9 @@
+import DEQ
+import Models
+import NN
+import Solvers
+import Tensors
+
 /// Random float64 inputs for gradient checks, shaped to stay clear of the points where an
 /// operation is not differentiable (zero for abs and relu, ties for max, clamp bounds).
 struct CatalogInputs {
@@ -38,7 +44,7 @@ struct CatalogInputs {
     /// The default spacing keeps the values within about ±1.5, since large values make the
     /// finite differences noisier.
     func distinct(_ shape: [Int], spacing: Double? = nil) -> Tensor {
-        let n = ShapeMath.count(shape)
+        let n = shape.reduce(1, *)
         let spacing = spacing ?? Swift.max(3.0 / Double(Swift.max(n, 1)), 0.02)
         let keys = uniform([n], 0, 1).scalars
         let jitter = uniform([n], 0, spacing * 0.3).scalars

@@ -1,5 +1,8 @@
 import Foundation
 import NN
+import DEQ
+import Models
+import Solvers
 import Tensors
 
 /// One training step of an adaptive-span model on a fixed random batch — forward over [cache;
