@@ -1,8 +1,6 @@
 import ArgumentParser
-import DEQ
+import Benchmarking
 import Foundation
-import Solvers
-import Tensors
 
 /// `deq bench deq-memory` and `deq bench deq-step`: peak memory and time of one training step of
 /// a width-256 DEQ, z = tanh(z W + x U + b), batch 32.
@@ -26,7 +24,7 @@ struct BenchDEQMemory: ParsableCommand {
         var rows: [[String: Any]] = []
         for mode in ["implicit", "unrolled"] {
             for n in iterations {
-                let (peak, ms) = try bench.trainStep(mode: mode, iterations: n)
+                let (peak, ms) = try bench.trainStep(unrolled: mode == "unrolled", iterations: n)
                 rows.append(["name": "deq_memory_\(mode)_\(n)", "mode": mode, "f_thres": n, "peak_bytes": peak, "ms": ms])
             }
         }
@@ -50,11 +48,11 @@ struct BenchDEQStep: ParsableCommand {
 
     func run() throws {
         let bench = DEQBenchModel(width: 256, batch: 32)
-        _ = try bench.trainStep(mode: "implicit", iterations: fThres, backwardIterations: bThres)
+        _ = try bench.trainStep(unrolled: false, iterations: fThres, backwardIterations: bThres)
         var times: [Double] = []
         var peak = 0
         for _ in 0..<repeats {
-            let (p, ms) = try bench.trainStep(mode: "implicit", iterations: fThres, backwardIterations: bThres)
+            let (p, ms) = try bench.trainStep(unrolled: false, iterations: fThres, backwardIterations: bThres)
             times.append(ms)
             peak = max(peak, p)
         }
@@ -62,42 +60,6 @@ struct BenchDEQStep: ParsableCommand {
         let row: [String: Any] = ["name": "deq_train_step_w256_b32", "f_thres": fThres, "b_thres": bThres,
                                   "ms": times[times.count / 2], "peak_bytes": peak]
         emit([row], json: json, columns: ["f_thres", "b_thres", "ms", "peak_bytes"])
-    }
-}
-
-/// The benchmark DEQ: float32 parameters, a fixed random input and target.
-struct DEQBenchModel {
-    let w, u, b, x, target: Tensor
-    let width: Int
-
-    init(width: Int, batch: Int) {
-        let g = RandomGenerator(seed: 42)
-        self.width = width
-        w = (Tensor.randn([width, width], std: 0.5 / (2 * Double(width).squareRoot()), generator: g)).requiringGrad()
-        u = Tensor.randn([width, width], std: 1 / Double(width).squareRoot(), generator: g).requiringGrad()
-        b = Tensor.zeros([width]).requiringGrad()
-        x = Tensor.randn([batch, width], generator: g)
-        target = Tensor.randn([batch, width], generator: g)
-    }
-
-    /// One forward + backward; returns (peak bytes above the live baseline, milliseconds).
-    func trainStep(mode: String, iterations: Int, backwardIterations: Int = 30) throws -> (Int, Double) {
-        var options = DEQOptions(forwardSolver: .anderson(window: 5), forwardIterations: iterations,
-                                 forwardTolerance: 0, stopMode: .absolute,
-                                 backward: .implicit(solver: .anderson(window: 5), iterations: backwardIterations, tolerance: 0),
-                                 onFailure: .ignore)
-        if mode == "unrolled" { options.unrolledSteps = iterations }
-        let layer = DEQLayer(name: "bench", options: options)
-        let (w, u, b, x, target) = (self.w, self.u, self.b, self.x, self.target)
-        for p in [w, u, b] { p.zeroGrad() }
-        let baseline = MemoryStats.resetPeak()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let xu = x.matmul(u) + b
-        let z = try layer({ z, xu in (z.matmul(w) + xu).tanh() }, input: xu, initial: Tensor.zeros([x.shape[0], width]))
-        let loss = (z - target).square().mean()
-        try loss.backward()
-        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        return (MemoryStats.peakBytes - baseline, ms)
     }
 }
 

@@ -1,9 +1,6 @@
 import ArgumentParser
-import Foundation
-import Models
-import NN
+import Benchmarking
 import Tensors
-import Training
 
 /// `deq bench rmc-lm`: time of one training step of the reference RMC language model (the
 /// `paper` preset: emsize 192, 4 heads of 192, keys of 64, 1 slot, 3 attention-MLP layers, unit
@@ -23,41 +20,17 @@ struct BenchRMC: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup = 1
     @Option(help: "Timed steps (median reported).") var repeats = 3
 
+    func validate() throws {
+        try requireAtLeast(1, ["batch": batch, "bptt": bptt, "vocabulary": vocabulary, "memslots": memorySlots, "repeats": repeats])
+        try requireAtLeast(0, ["warmup": warmup])
+    }
+
     func run() throws {
-        RandomGenerator.manualSeed(7)
-        var c = RMCLanguageModel.Configuration(vocabularySize: vocabulary)
-        c.memorySlots = memorySlots
-        let model = RMCLanguageModel(c)
-        let optimizer = try Adam(model, learningRate: 1e-3)
-        let tokens = Tensor.randint(0, vocabulary, [bptt, batch])
-        let targets = Tensor.randint(0, vocabulary, [bptt * batch])
-        var memory = model.initialState(batch: batch)
-
-        func step() throws -> (ms: Double, cpu: Double) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let cpuStart = processCPUSeconds()
-            optimizer.zeroGrad()
-            let (logits, next) = model(tokens, state: memory)
-            try tokenCrossEntropy(logits, targets).backward()
-            _ = clipGradientNorm(model, maxNorm: 0.1)
-            optimizer.step()
-            memory = next.map { $0.detached() }
-            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, (processCPUSeconds() - cpuStart) * 1e3)
-        }
-
-        for _ in 0..<warmup { _ = try step() }
-        var times: [Double] = [], cpuTimes: [Double] = []
-        for _ in 0..<repeats {
-            let (ms, cpu) = try step()
-            times.append(ms)
-            cpuTimes.append(cpu)
-        }
-        times.sort()
-        cpuTimes.sort()
+        let workload = try TrainingStepWorkloads.rmcLanguageModel(batch: batch, bptt: bptt, vocabulary: vocabulary, memorySlots: memorySlots)
+        let t = try StepTimer(warmup: warmup, repeats: repeats).run(workload.step)
         let row: [String: Any] = [
             "name": "rmc_lm_train_step", "batch": batch, "bptt": bptt, "vocabulary": vocabulary, "memslots": memorySlots,
-            "threads": Threading.threadCount, "ms": times[times.count / 2], "ms_min": times[0],
-            "cpu_ms": cpuTimes[cpuTimes.count / 2], "parameters": model.parameterCount(),
+            "threads": Threading.threadCount, "ms": t.median, "ms_min": t.minimum, "cpu_ms": t.medianCPU, "parameters": workload.parameters,
         ]
         emit([row], json: json, columns: ["batch", "bptt", "vocabulary", "memslots", "threads", "ms", "ms_min", "cpu_ms", "parameters"])
     }
