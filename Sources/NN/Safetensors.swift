@@ -151,6 +151,10 @@ public enum Safetensors {
     /// Reads a file written by ``write(_:metadata:to:)`` or by Python's `safetensors`.
     public static func read(_ url: URL) throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data: Data
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CheckpointError("\(url.path) is a folder, not a checkpoint; pass a .safetensors file in it (deq train writes last.safetensors and best.safetensors)")
+        }
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? ENOENT
             throw CheckpointError("cannot read \(url.path) (\(String(cString: strerror(code)))); check the path and that the file is readable")

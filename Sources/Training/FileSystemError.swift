@@ -37,4 +37,26 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
         if let e = error as? FileSystemError { return e }
         return FileSystemError("cannot read \(url.path) (\(reason(error))); \(fix)")
     }
+
+    /// Writes `text` to the file a flag named, atomically; a failure is one sentence naming the
+    /// flag, the path, the reason and the fix.
+    public static func write(_ text: String, to path: String, flag: String) throws(FileSystemError) {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw FileSystemError("cannot write \(flag) \(path) (\(reason(error))); pass a path in an existing, writable folder")
+        }
+    }
+
+    /// Writes `data` to `path` (one of the files under a folder a flag named).
+    public static func write(_ data: Data, to path: String, flag: String) throws(FileSystemError) {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw FileSystemError("cannot write \(path) for \(flag) (\(reason(error))); pass a writable folder")
+        }
+    }
+
+    /// Creates the folder a flag named (and its parents).
+    public static func createDirectory(_ path: String, flag: String) throws(FileSystemError) {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw FileSystemError("cannot create \(flag) \(path) (\(reason(error))); pass a writable folder")
+        }
+    }
 }

@@ -11,11 +11,14 @@ enum SizeCheck {
     }
 
     /// A lower bound of the bytes a step holds: weights, gradients and two optimizer slots
-    /// (4 × parameters), and the output layer's logits, softmax and their gradient for one
-    /// window (3 × bptt × batch × vocabulary), all float32. Hidden activations come on top.
-    static func estimate(parameters: Int, bptt: Int, batchSize: Int, evalBatchSize: Int, vocabulary: Int) -> (weights: Double, window: Double) {
-        let weights = 4.0 * Double(parameters) * 4
-        let window = 3.0 * Double(bptt) * Double(max(batchSize, evalBatchSize)) * Double(vocabulary) * 4
+    /// (4 × parameters), the output layer's logits, softmax and their gradient for one window
+    /// (3 × bptt × batch × vocabulary), and the activations the window keeps for the backward
+    /// pass (``ModelSizeEstimate/activationsPerToken`` × bptt × batch), all float32.
+    static func estimate(parameters: Double, activationsPerToken: Double = 0, bptt: Int, batchSize: Int, evalBatchSize: Int,
+                         vocabulary: Int) -> (weights: Double, window: Double) {
+        let weights = 4.0 * parameters * 4
+        let logits = 3.0 * Double(bptt) * Double(max(batchSize, evalBatchSize)) * Double(vocabulary) * 4
+        let window = logits + activationsPerToken * Double(bptt) * Double(batchSize) * 4
         return (weights, window)
     }
 
@@ -31,14 +34,18 @@ enum SizeCheck {
         return limit
     }
 
-    static func memory(parameters: Int, bptt: Int, batchSize: Int, evalBatchSize: Int, vocabulary: Int,
-                       available: Double = availableMemory) throws(TrainingError) {
-        let (weights, window) = estimate(parameters: parameters, bptt: bptt, batchSize: batchSize, evalBatchSize: evalBatchSize, vocabulary: vocabulary)
+    static func memory(parameters: Double, activationsPerToken: Double = 0, bptt: Int, batchSize: Int, evalBatchSize: Int,
+                       vocabulary: Int, modelSizes: [String: String] = [:], available: Double = availableMemory) throws(TrainingError) {
+        let (weights, window) = estimate(parameters: parameters, activationsPerToken: activationsPerToken, bptt: bptt,
+                                         batchSize: batchSize, evalBatchSize: evalBatchSize, vocabulary: vocabulary)
         guard weights + window > available else { return }
-        func gb(_ b: Double) -> String { String(format: "%.1f GB", b / 1e9) }
+        func gb(_ b: Double) -> String { String(format: b >= 1e13 ? "%.2e GB" : "%.1f GB", b / 1e9) }
+        // The sizes the run set, largest first: the likeliest typo.
+        let given = modelSizes.compactMap { k, v in Double(v).map { (k, v, $0) } }.sorted { $0.2 > $1.2 }.prefix(3)
         let fix = window >= weights
             ? "lower --bptt or --batch-size (and --eval-batch-size)"
-            : "lower the model sizes (--nhid, --emsize, --nlayers or the model's options)"
-        throw TrainingError("this run needs at least \(gb(weights + window)) (\(gb(weights)) for the weights, gradients and optimizer state, \(gb(window)) for one --bptt \(bptt) window of --batch-size \(batchSize) over \(vocabulary) symbols) but \(gb(available)) are available; \(fix)")
+            : given.isEmpty ? "lower the model sizes (--nhid, --emsize, --nlayers or the model's options)"
+                : "lower the model sizes: \(given.map { "--\($0.0) \($0.1)" }.joined(separator: ", "))"
+        throw TrainingError("this run needs at least \(gb(weights + window)) (\(gb(weights)) for the weights, gradients and optimizer state, \(gb(window)) for the logits and activations of one --bptt \(bptt) window of --batch-size \(batchSize) over \(vocabulary) symbols) but \(gb(available)) are available; \(fix)")
     }
 }

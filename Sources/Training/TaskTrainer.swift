@@ -189,6 +189,9 @@ public final class TaskTrainer {
 
     /// Loads the model, the optimizer and every generator from `url`; returns the step.
     private func restore(from url: URL) throws -> Int {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingError("\(url.deletingLastPathComponent().path) holds no checkpoint to resume (no \(url.lastPathComponent)); start the run without resume")
+        }
         let info = try Checkpoint.load(into: model, optimizer: optimizer, from: url)
         guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
             throw CheckpointError("\(url.path) holds non-finite weights; start a new run with overwrite")

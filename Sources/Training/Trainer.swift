@@ -87,13 +87,16 @@ public final class Trainer {
         RandomGenerator.manualSeed(c.seed)
         var modelOptions = c.modelOptions
         if c.memLen > 0 && c.model != "lstm-lm" { modelOptions["mem-len"] = "\(c.memLen)" }
+        // Sizes are checked against the machine before the model allocates anything.
+        let size = try ModelRegistry.estimate(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
+        try SizeCheck.memory(parameters: size.parameters, activationsPerToken: size.activationsPerToken, bptt: c.bptt,
+                             batchSize: c.batchSize, evalBatchSize: c.evalBatchSize, vocabulary: corpus.vocabulary.count,
+                             modelSizes: c.modelOptions)
         let model = try ModelRegistry.make(c.model, vocabularySize: corpus.vocabulary.count, options: modelOptions)
         if let modelDType { model.convert(to: modelDType) }
         // Equilibrium models take their solver limits and pre-training from the run's options.
         let equilibrium = model as? any EquilibriumLanguageModel
         try equilibrium?.configureSolvers(forwardIterations: c.fThres, backwardIterations: c.bThres)
-        try SizeCheck.memory(parameters: model.parameterCount(), bptt: c.bptt, batchSize: c.batchSize,
-                             evalBatchSize: c.evalBatchSize, vocabulary: corpus.vocabulary.count)
         let optimizer = try makeOptimizer(model)
         var carry = model.initialState(batch: c.batchSize)
         step = 0

@@ -97,7 +97,7 @@ struct BenchSolvers: ParsableCommand {
                 let path = problems.count == 1 ? file : file.replacingOccurrences(of: ".svg", with: "") + "-\(p.name).svg"
                 let chart = CurvePlot(title: "\(p.name): max-norm residual", xLabel: "iteration", yLabel: "residual",
                                       series: CurvePlot.indexed(plotSeries), logY: true)
-                try chart.render().write(toFile: path, atomically: true, encoding: .utf8)
+                try FileSystemError.write(chart.render(), to: path, flag: "--plot")
             }
         }
         if memory { memoryComparison() }
@@ -166,17 +166,17 @@ struct BenchSolvers: ParsableCommand {
     }
 
     func exportProblems(_ problems: [SolverTestProblem], to dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileSystemError.createDirectory(dir, flag: "--export")
         for p in problems {
             for (name, t) in p.data {
                 let values = t.to(.float64).contiguous().toArray(Double.self)
                 let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
-                try data.write(to: URL(fileURLWithPath: "\(dir)/\(p.name)-\(name).f64"))
+                try FileSystemError.write(data, to: "\(dir)/\(p.name)-\(name).f64", flag: "--export")
             }
             let x0 = p.x0.to(.float64).contiguous().toArray(Double.self)
-            try x0.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(dir)/\(p.name)-x0.f64"))
+            try FileSystemError.write(x0.withUnsafeBufferPointer { Data(buffer: $0) }, to: "\(dir)/\(p.name)-x0.f64", flag: "--export")
             let meta = "{\"name\":\"\(p.name)\",\"shape\":\(p.x0.shape),\"fixed_point\":\(p.isFixedPoint),\"jacobian_guess\":\(p.jacobianGuess),\"arrays\":{\(p.data.map { "\"\($0.0)\":\($0.1.shape)" }.joined(separator: ","))}}"
-            try meta.write(toFile: "\(dir)/\(p.name).json", atomically: true, encoding: .utf8)
+            try FileSystemError.write(meta, to: "\(dir)/\(p.name).json", flag: "--export")
         }
     }
 

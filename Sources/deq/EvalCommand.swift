@@ -93,9 +93,7 @@ struct EvalCommand: ParsableCommand {
         if let plot {
             let chart = CurvePlot(title: "\(metric.rawValue) against inference-time solver iterations",
                                   xLabel: "f_thres", yLabel: metric.rawValue, series: series)
-            do { try chart.render().write(toFile: plot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write --plot \(plot) (\(FileSystemError.reason(error))); pass a path in an existing, writable folder")
-            }
+            try FileSystemError.write(chart.render(), to: plot, flag: "--plot")
             print("wrote \(plot)")
         }
     }

@@ -33,9 +33,7 @@ struct PlotCommand: ParsableCommand {
         var plot = CurvePlot.fromLog(entries, field: metric, smoothing: smoothing, title: title ?? log.deletingLastPathComponent().lastPathComponent)
         plot.logY = logY
         let out = output.map { URL(fileURLWithPath: $0) } ?? log.deletingLastPathComponent().appendingPathComponent("curves.svg")
-        do { try plot.render().write(to: out, atomically: true, encoding: .utf8) } catch {
-            throw ValidationError("cannot write \(out.path) (\(FileSystemError.reason(error))); pass --output in an existing, writable folder")
-        }
+        try FileSystemError.write(plot.render(), to: out.path, flag: "--output")
         print("wrote \(out.path)")
     }
 }

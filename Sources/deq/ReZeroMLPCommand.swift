@@ -63,7 +63,7 @@ struct ReZeroMLPCommand: ParsableCommand {
         var logHandle: FileHandle?
         if let log {
             guard FileManager.default.createFile(atPath: log, contents: Data("depth,variant,step,loss\n".utf8)),
-                  let h = FileHandle(forWritingAtPath: log) else { throw ValidationError("cannot write --log \(log); pass a writable path") }
+                  let h = FileHandle(forWritingAtPath: log) else { throw FileSystemError("cannot write --log \(log) (\(String(cString: strerror(errno)))); pass a path in an existing, writable folder") }
             h.seekToEndOfFile()
             logHandle = h
         }
@@ -83,9 +83,7 @@ struct ReZeroMLPCommand: ParsableCommand {
         })
         try? logHandle?.close()
         if let curves {
-            do { try DepthRace.curves(rows, smoothing: smoothing).write(toFile: curves, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write --curves \(curves) (\(error.localizedDescription)); pass a writable path")
-            }
+            try FileSystemError.write(DepthRace.curves(rows, smoothing: smoothing), to: curves, flag: "--curves")
             print("curves: \(curves)")
         }
     }

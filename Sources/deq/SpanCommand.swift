@@ -24,9 +24,7 @@ struct SpanCommand: ParsableCommand {
         }
         if let plot {
             let svg = SpanPlot(title: "Learned attention spans, step \(ckpt.step)", spans: spans, maxSpan: Double(model.configuration.span)).svg
-            do { try svg.write(toFile: plot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("could not write \(plot): \(FileSystemError.reason(error)); check that its directory exists and is writable")
-            }
+            try FileSystemError.write(svg, to: plot, flag: "--plot")
             print("wrote \(plot)")
         }
     }

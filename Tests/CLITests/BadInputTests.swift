@@ -71,6 +71,7 @@ extension BadInput {
         .train("--eval-interval", "0", mentions: "--eval-interval"),
         .train("--eval-max-tokens", "-1", mentions: "--eval-max-tokens"),
         .train("--nhid", "0", mentions: "nhid"),
+        .train("--nhid", "100000000", mentions: "--nhid 100000000", "available"),
         .train("--emsize", "-3", mentions: "emsize"),
         .train("--nlayers", "0", mentions: "nlayers"),
         .train("--mem-len", "-1", mentions: "--mem-len"),
@@ -190,7 +191,16 @@ extension BadInput {
         BadInput(["rezero-mlp", "--data", "data", "--optimizer", "lamb"], "--optimizer", "lamb"),
     ]
 
-    static let all = flags + sizes + solvers + configs + data + checkpoints + safety + rezeroMLP
+    /// File-system errors: one sentence naming the path (or flag) and the fix.
+    static let files: [BadInput] = [
+        BadInput(["plot", "lstm", "--output", "/nonexistent/curves.svg"], "--output", "/nonexistent/curves.svg", "writable"),
+        BadInput(["bench", "solvers", "--problem", "linear-0.9", "--method", "anderson", "--export", "/proc/nope"], "--export", "/proc/nope", "writable"),
+        BadInput(["copy-memory", "--model", "lstm-lm", "--steps", "1", "--work-dir", "/proc/nope"], "/proc/nope", "--work-dir"),
+        BadInput(["copy-memory", "--model", "lstm-lm", "--steps", "1", "--work-dir", "never-trained", "--resume"], "no checkpoint to resume", "without resume"),
+        BadInput(["info", "lstm"], "is a folder", ".safetensors"),
+    ]
+
+    static let all = flags + sizes + solvers + configs + data + checkpoints + safety + rezeroMLP + files
 }
 
 extension BadInput {
