@@ -120,8 +120,17 @@ public struct RunCheckpoint {
             throw CheckpointError("\(url.path) holds a \(modelName) model, not \(expectedModel); pass --model \(modelName) or start a new run in another --work-dir")
         }
         guard let vocab = vocabulary else { throw CheckpointError("\(url.path) has no vocabulary in its metadata; it was not written by deq train") }
-        let model = try ModelRegistry.make(modelName, vocabularySize: vocab.count, options: architecture)
         let weights = tensors(under: "model")
+        // A checkpoint holds every parameter, so an architecture larger than its tensors is
+        // metadata that does not belong to them. When building it would take a real share of the
+        // memory it is refused here, before allocating; a small one is built and the load names
+        // each mismatched tensor.
+        let stored = Double(weights.values.reduce(0) { $0 + $1.count })
+        let size = try ModelRegistry.estimate(modelName, vocabularySize: vocab.count, options: architecture)
+        guard size.parameters <= stored || size.parameters * 4 < SizeCheck.availableMemory / 8 else {
+            throw CheckpointError("\(url.path): its architecture (\(architecture.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))) needs at least \(Int(min(size.parameters, 1e18))) parameters but the file holds \(Int(stored)) values; the metadata does not match the weights — use the checkpoint deq train wrote")
+        }
+        let model = try ModelRegistry.make(modelName, vocabularySize: vocab.count, options: architecture)
         // The model runs in the dtype its weights were saved in (float64 for an imported float64 reference).
         if let dtype = weights.values.first(where: { $0.dtype.isFloatingPoint })?.dtype { model.convert(to: dtype) }
         do { try model.load(weights) } catch let e {

@@ -159,6 +159,7 @@ extension BadInput {
         BadInput(["info", "truncated.safetensors"], "truncated.safetensors"),
         BadInput(["info", "rank13.safetensors"], "13 dimensions"),
         BadInput(["generate", "architecture.safetensors"], "shape mismatch"),
+        BadInput(["generate", "huge-architecture.safetensors"], "nhid 100000000", "does not match the weights"),
         .train("--work-dir", "resume-position", "--resume", mentions: "data position"),
         .train("--work-dir", "resume-step", "--resume", mentions: "step", "-5"),
         .train("--work-dir", "lstm-copy-missing", "--resume", mentions: "no checkpoint"),

@@ -117,6 +117,11 @@ struct Workspace: Sendable {
             meta["architecture"] = meta["architecture"]!.replacingOccurrences(of: "\"nhid\":\"8\"", with: "\"nhid\":\"16\"")
             h["__metadata__"] = meta
         }
+        try alter(good, "huge-architecture.safetensors") { h in
+            var meta = h["__metadata__"] as! [String: String]
+            meta["architecture"] = meta["architecture"]!.replacingOccurrences(of: "\"nhid\":\"8\"", with: "\"nhid\":\"100000000\"")
+            h["__metadata__"] = meta
+        }
         try alter(good, "missing-tensor.safetensors") { h in h["model.decoder.bias"] = nil }
         try alter(good, "half.safetensors") { h in
             var entry = h["model.decoder.bias"] as! [String: Any]
