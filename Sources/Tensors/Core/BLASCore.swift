@@ -7,11 +7,11 @@ public enum BLASCore {
     /// The kernel family OpenBLAS chose at load time, e.g. "Haswell", "SkylakeX", "Prescott".
     public static var name: String { String(cString: eq_blas_core_name()) }
 
-    /// The kernel family this CPU's features allow, when OpenBLAS fell back to a generic one and
-    /// `OPENBLAS_CORETYPE` is not set; nil otherwise.
+    /// The kernel family this CPU's features allow, when OpenBLAS fell back to a generic one (or
+    /// to AVX2 kernels on a CPU with AVX-512) and `OPENBLAS_CORETYPE` is not set; nil otherwise.
     public static var recommended: String? { eq_blas_recommended_core().map { String(cString: $0) } }
 
-    /// When OpenBLAS fell back to generic kernels, runs this program again from the start with
+    /// When OpenBLAS chose slower kernels than the CPU allows, runs this program again from the start with
     /// `OPENBLAS_CORETYPE` set to the recommended family (OpenBLAS reads it only while loading).
     /// Returns without doing anything otherwise, or when the re-launch is impossible. Call it
     /// first thing in `main`, before any other work. `EQ_BLAS_RELAUNCH=0` turns it off.
