@@ -44,8 +44,6 @@ private final class AndersonRun<T: RowScalar> {
         var s = problem.step(g0).contiguous()
         var count = 0, slot = 0, k = 0
         var damped = Array(repeating: false, count: batch)
-        // The current iterate's residual norm per sample, for the rejection safeguard.
-        var norms = rowNorms(g0, tracker.options.norm).0
         let n = width
         let dFp = rows(dF.buffer, T.self), dSp = rows(dS.buffer, T.self)
         while tracker.anyActive && k < tracker.options.maxIterations {
@@ -53,7 +51,6 @@ private final class AndersonRun<T: RowScalar> {
             let active = tracker.active
             // x_c = x + βs − Σ_j γ_j ΔF_j for active samples; frozen samples keep x.
             let xc = Tensor.zeros([batch, n], dtype: problem.dtype)
-            var accelerated = Array(repeating: false, count: batch)
             let xp = rows(x, T.self), sp = rows(s, T.self), cp = rows(xc, T.self)
             let b0 = T(beta)
             for b in 0..<batch {
@@ -61,28 +58,13 @@ private final class AndersonRun<T: RowScalar> {
                 guard active[b] else { out.update(from: xr, count: n); continue }
                 for i in 0..<n { out[i] = xr[i] + b0 * sr[i] }
                 guard count > 0, !damped[b] else { continue }
-                accelerated[b] = true
                 let gamma = coefficients(sample: b, count: count, iteration: k, s: s)
                 for j in 0..<count where gamma[j] != 0 {
                     let c = T(gamma[j]), row = dFp + (b * window + j) * n
                     for i in 0..<n { out[i] -= c * row[i] }
                 }
             }
-            var gc = problem.residual(xc).contiguous()
-            if tracker.options.andersonSafeguard && accelerated.contains(true) {
-                // Rejection: where the Anderson step did not lower the residual, take the plain
-                // step x + βs instead (one more evaluation of the batch) and restart the history.
-                let candidate = rowNorms(gc, tracker.options.norm).0
-                let rejected = (0..<batch).map { b in accelerated[b] && !(candidate[b] < norms[b]) }
-                if rejected.contains(true) {
-                    for b in 0..<batch where rejected[b] {
-                        let out = cp + b * n, xr = xp + b * n, sr = sp + b * n
-                        for i in 0..<n { out[i] = xr[i] + b0 * sr[i] }
-                        clearHistory(sample: b)
-                    }
-                    gc = problem.residual(xc).contiguous()
-                }
-            }
+            let gc = problem.residual(xc).contiguous()
             let seen = tracker.observe(iteration: k, x: xc, g: gc)
             let sc = problem.step(gc).contiguous()
             // New history row: ΔS = s_c − s, ΔF = (x_c − x) + βΔS (zero for samples not updated),
@@ -116,7 +98,6 @@ private final class AndersonRun<T: RowScalar> {
             slot = (slot + 1) % window
             x = select(seen.finite, xc, x).contiguous()
             g = select(seen.finite, gc, g)
-            for b in 0..<batch where seen.finite[b] { norms[b] = seen.norms[b] }
             s = select(seen.finite, sc, s).contiguous()
             if !seen.blownUp.isEmpty {
                 var reset = Array(repeating: false, count: batch)
@@ -128,7 +109,6 @@ private final class AndersonRun<T: RowScalar> {
                 }
                 x = select(reset, tracker.bestX, x).contiguous()
                 g = select(reset, tracker.bestG, g)
-                norms = rowNorms(g, tracker.options.norm).0
                 s = problem.step(g).contiguous()
                 let sp = rows(s, T.self)
                 for b in seen.blownUp {
@@ -137,18 +117,6 @@ private final class AndersonRun<T: RowScalar> {
             }
         }
         return k
-    }
-
-    /// Empties sample b's history (its difference rows, normal matrix and right-hand side): the
-    /// zero columns then get γ = 0, so the sample restarts from a plain step.
-    func clearHistory(sample b: Int) {
-        let dFp = rows(dF.buffer, T.self), dSp = rows(dS.buffer, T.self)
-        for j in 0..<window {
-            (dFp + (b * window + j) * width).update(repeating: 0, count: width)
-            (dSp + (b * window + j) * width).update(repeating: 0, count: width)
-            rhs[b * window + j] = 0
-        }
-        normal.clear(sample: b)
     }
 
     /// γ for one sample from the normal matrix and ΔS s.
@@ -182,11 +150,6 @@ final class NormalMatrix {
                 entries[(b * capacity + i) * capacity + slot] = v
             }
         }
-    }
-
-    /// Zeroes sample b's matrix (its history was restarted).
-    func clear(sample b: Int) {
-        for i in 0..<(capacity * capacity) { entries[b * capacity * capacity + i] = 0 }
     }
 
     /// λ‖ΔS_j‖² per used column of sample b; an empty column (no history, or a frozen sample)

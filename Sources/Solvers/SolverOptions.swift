@@ -82,16 +82,10 @@ public struct SolverOptions: Sendable {
     /// A sample whose residual exceeds this multiple of its initial residual (or that blows up
     /// again after falling back) stops with status diverged.
     public var divergenceFactor: Double
-    /// Anderson's rejection safeguard (safeguarded Anderson, Zhang, O'Donoghue and Boyd 2020): a
-    /// sample whose Anderson step does not lower its residual takes the plain step instead and
-    /// restarts its history. It costs one more evaluation in the iterations where some sample
-    /// rejects, and makes Anderson converge wherever plain iteration does (issue 19: m = 30 and
-    /// 60 stalled on the DEQ-Transformer block without it).
-    public var andersonSafeguard: Bool
 
     public init(tolerance: Double = 1e-6, toleranceKind: ToleranceKind = .absolute, maxIterations: Int = 100,
                 norm: ResidualNorm = .l2, jacobianGuess: Double = -1,
-                blowUpFactor: Double = 1e3, divergenceFactor: Double = 1e8, andersonSafeguard: Bool = true) {
+                blowUpFactor: Double = 1e3, divergenceFactor: Double = 1e8) {
         self.tolerance = tolerance
         self.toleranceKind = toleranceKind
         self.maxIterations = maxIterations
@@ -99,6 +93,5 @@ public struct SolverOptions: Sendable {
         self.jacobianGuess = jacobianGuess
         self.blowUpFactor = blowUpFactor
         self.divergenceFactor = divergenceFactor
-        self.andersonSafeguard = andersonSafeguard
     }
 }
