@@ -100,6 +100,7 @@ public final class TaskTrainer {
         Interrupt.install()
         defer { Interrupt.uninstall() }
 
+        let start = Date().timeIntervalSince1970
         func kept() -> String {
             guard let url = lastCheckpointURL else { return "nothing is saved without a work directory" }
             return lastSaved.map { "the last good checkpoint is \(url.path) (step \($0))" } ?? "no checkpoint was saved yet"
@@ -125,7 +126,7 @@ public final class TaskTrainer {
             guard let evaluate else { return }
             let figures = try withoutGradients { try evaluate(result.step) }
             var entry: [String: Any] = figures
-            (entry["type"], entry["step"]) = ("eval", result.step)
+            (entry["type"], entry["step"], entry["seconds"]) = ("eval", result.step, Date().timeIntervalSince1970 - start)
             log?.append(entry)
             result.evaluations.append((result.step, figures))
             if let bad = figures.first(where: { !$0.value.isFinite }) {
@@ -133,7 +134,6 @@ public final class TaskTrainer {
             }
         }
 
-        let start = Date().timeIntervalSince1970
         let firstStep = result.step
         while result.step < steps {
             if Interrupt.requested {
@@ -169,7 +169,8 @@ public final class TaskTrainer {
             optimizer.step()
             result.step += 1
             result.losses[result.step] = value
-            log?.append(["type": "train", "step": result.step, "loss": value, "lr": optimizer.learningRate])
+            log?.append(["type": "train", "step": result.step, "loss": value, "lr": optimizer.learningRate,
+                         "seconds": Date().timeIntervalSince1970 - start])
             try afterStep?(result.step, value)
             if progressInterval > 0 {
                 let perStep = (Date().timeIntervalSince1970 - start) / Double(result.step - firstStep)

@@ -214,7 +214,8 @@ public final class Trainer {
         func evaluate(full: Bool) throws -> Double {
             let (loss, tokens) = try evaluateLanguageModel(model, streams: evalStreams, bptt: c.bptt, maxTokens: full ? nil : c.evalMaxTokens)
             let value = metric.value(loss: loss)
-            log?.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens])
+            log?.append(["type": "eval", "step": step, "split": c.resolvedEvalSplit, "loss": loss, metric.rawValue: value, "tokens": tokens,
+                         "seconds": Date().timeIntervalSince1970 - start])
             board?.scalar("\(c.resolvedEvalSplit)/loss", loss, step: step)
             board?.scalar("\(c.resolvedEvalSplit)/\(metric.rawValue)", value, step: step)
             board?.flush()
@@ -302,7 +303,7 @@ public final class Trainer {
             let elapsed = Date().timeIntervalSince1970 - start
             let tps = Double(tokensSeen) / max(elapsed, 1e-9)
             var entry: [String: Any] = ["type": "train", "step": step, "loss": stepLoss, metric.rawValue: metric.value(loss: stepLoss), "lr": lr,
-                                        "tokens_per_s": tps, "epoch": iterator.epoch]
+                                        "tokens_per_s": tps, "epoch": iterator.epoch, "seconds": elapsed]
             // Time in the gradient all-reduce, waiting for the slowest rank included.
             if let allReduceSeconds { entry["allreduce_s"] = allReduceSeconds }
             if let stats = equilibrium?.deq.lastStats {
