@@ -49,7 +49,7 @@ let package = Package(
         // never links MPI).
         .target(name: "Distributed", dependencies: ["CMPI", "Tensors", "Training"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Tensors"]),
-        .target(name: "Benchmarking", dependencies: ["CKernels", "Tensors", "Solvers", "DEQ", "NN", "Models"]),
+        .target(name: "Benchmarking", dependencies: ["CKernels", "Tensors", "Solvers", "DEQ", "NN", "Models", "Training"]),
         .executableTarget(
             name: "deq",
             dependencies: [

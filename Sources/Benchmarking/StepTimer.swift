@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Training
 
 /// Times a step called repeatedly: untimed warm-up calls, then per call the wall and the
 /// process CPU milliseconds and, when asked, the peak of live tensor bytes above the baseline.
@@ -58,17 +59,11 @@ public enum ProcessStats {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// The process's peak resident set size so far, in bytes: VmHWM from /proc/self/status on Linux
-    /// (getrusage's ru_maxrss survives exec, so a child of a large process inherits its parent's
-    /// peak), else ru_maxrss.
+    /// The process's peak resident set size so far, in bytes: ``PeakMemory/peakBytes()`` (VmHWM
+    /// on Linux; getrusage's ru_maxrss survives exec, so a child of a large process inherits its
+    /// parent's peak), else ru_maxrss.
     public static func maxResidentBytes() -> Int {
-        #if os(Linux)
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
-            return kb * 1024
-        }
-        #endif
+        if let peak = PeakMemory.peakBytes() { return peak }
         var usage = rusage()
         #if os(Linux)
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

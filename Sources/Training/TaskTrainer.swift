@@ -110,7 +110,7 @@ public final class TaskTrainer {
             return TrainingError("the run diverged: \(what); stopped without saving it — \(kept()); lower the learning rate or clip\(lastSaved == nil ? "" : " and resume")")
         }
         func save() throws {
-            guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
+            guard model.hasFiniteParameters else {
                 throw diverged("the weights became non-finite at step \(result.step)")
             }
             guard let url = lastCheckpointURL else { return }
@@ -194,7 +194,7 @@ public final class TaskTrainer {
             throw TrainingError("\(url.deletingLastPathComponent().path) holds no checkpoint to resume (no \(url.lastPathComponent)); start the run without resume")
         }
         let info = try Checkpoint.load(into: model, optimizer: optimizer, from: url)
-        guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
+        guard model.hasFiniteParameters else {
             throw CheckpointError("\(url.path) holds non-finite weights; start a new run with overwrite")
         }
         for (name, g) in generators {
@@ -209,4 +209,9 @@ public final class TaskTrainer {
         say("resumed from \(url.path) at step \(info.step)")
         return info.step
     }
+}
+
+extension Module {
+    /// Whether every parameter is finite: the test before any checkpoint is written or loaded.
+    var hasFiniteParameters: Bool { withoutGradients { parameters().allSatisfy(\.isFinite) } }
 }

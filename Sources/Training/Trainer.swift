@@ -200,7 +200,7 @@ public final class Trainer {
         func checkFiniteWeights() throws {
             // A finite loss can still be followed by an update that overflows; such weights are
             // never written over the last good checkpoint, nor as the best one.
-            guard withoutGradients({ model.parameters().allSatisfy(\.isFinite) }) else {
+            guard model.hasFiniteParameters else {
                 progress.clearLine()
                 throw TrainingError("the run diverged: the weights became non-finite at step \(step); stopped without saving them — \(keptMessage()); \(retryAdvice())")
             }
