@@ -37,7 +37,7 @@ let package = Package(
         // The system zlib (Debian zlib1g-dev) for gzip-compressed data files.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "Tensors", dependencies: ["CKernels"]),
-        .target(name: "Solvers", dependencies: ["Tensors"]),
+        .target(name: "Solvers", dependencies: ["Tensors", "CKernels"]),
         .target(name: "DEQ", dependencies: ["Tensors", "Solvers"]),
         .target(name: "NN", dependencies: ["Tensors", "CKernels"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),

@@ -1,3 +1,4 @@
+import CKernels
 import Tensors
 
 /// Anderson acceleration (type II, difference form).
@@ -46,6 +47,7 @@ private final class AndersonRun<T: RowScalar> {
         var damped = Array(repeating: false, count: batch)
         let n = width
         let dFp = rows(dF.buffer, T.self), dSp = rows(dS.buffer, T.self)
+        let code = Int32(problem.dtype == .float64 ? EQ_F64.rawValue : EQ_F32.rawValue)
         while tracker.anyActive && k < tracker.options.maxIterations {
             k += 1
             let active = tracker.active
@@ -59,10 +61,7 @@ private final class AndersonRun<T: RowScalar> {
                 for i in 0..<n { out[i] = xr[i] + b0 * sr[i] }
                 guard count > 0, !damped[b] else { continue }
                 let gamma = coefficients(sample: b, count: count, iteration: k, s: s)
-                for j in 0..<count where gamma[j] != 0 {
-                    let c = T(gamma[j]), row = dFp + (b * window + j) * n
-                    for i in 0..<n { out[i] -= c * row[i] }
-                }
+                eq_rows_subtract_combination(code, Int64(count), Int64(n), dFp + b * window * n, gamma, out)
             }
             let gc = problem.residual(xc).contiguous()
             let seen = tracker.observe(iteration: k, x: xc, g: gc)
@@ -88,10 +87,12 @@ private final class AndersonRun<T: RowScalar> {
                 }
                 // The next step s is s_c where the iterate was finite, else the old s.
                 let next = UnsafePointer(seen.finite[b] ? scp + b * n : sp + b * n)
-                for j in 0..<count {
-                    let (gram, r) = dotPair(dSp + (b * window + j) * n, ds, next, n)
-                    dots[b * count + j] = gram
-                    rhs[b * window + j] = r
+                let history = dSp + b * window * n
+                dots.withUnsafeMutableBufferPointer { gram in
+                    rhs.withUnsafeMutableBufferPointer { r in
+                        eq_rows_dot2(code, Int64(count), Int64(n), history, ds, next, gram.baseAddress! + b * count,
+                                     r.baseAddress! + b * window)
+                    }
                 }
             }
             normal.update(slot: slot, dots: dots, count: count)

@@ -82,7 +82,11 @@ final class Tracker {
                 stop(b, .limitReached, at: k)
             }
         }
-        if improved.contains(true) {
+        if !improved.contains(false) {
+            // Every sample improved (the common case while all are running): no masked copy.
+            bestX = x
+            bestG = g
+        } else if improved.contains(true) {
             let m = sampleMask(improved)
             bestX = Tensor.where(m, x, bestX)
             bestG = Tensor.where(m, g, bestG)

@@ -199,6 +199,19 @@ void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
              int64_t stride_b, double beta, void *c, int64_t ldc, int64_t stride_c,
              int64_t batch);
 
+/// One sample's solver history, `count` contiguous rows of `n` values (solver_rows.c):
+/// out[j] = row_j · v, in float64 whatever the dtype.
+void eq_rows_dot(int dtype, int64_t count, int64_t n, const void *rows, const void *v, double *out);
+/// out_a[j] = row_j · a and out_b[j] = row_j · b, in one pass over the rows.
+void eq_rows_dot2(int dtype, int64_t count, int64_t n, const void *rows, const void *a, const void *b,
+                  double *out_a, double *out_b);
+/// Per row of a contiguous [count, n] array: the sum of squares and the largest |value|
+/// (NaN when the row holds one).
+void eq_row_stats(int dtype, int64_t count, int64_t n, const void *data, double *sum_squares, double *max_abs);
+/// out -= Σ_j coefficients[j] · row_j.
+void eq_rows_subtract_combination(int dtype, int64_t count, int64_t n, const void *rows,
+                                  const double *coefficients, void *out);
+
 // OpenBLAS's kernel choice (blas_core.c): the core it uses, and the core this CPU's features
 // allow when OpenBLAS fell back to a generic one (NULL otherwise, or when OPENBLAS_CORETYPE is set).
 const char *eq_blas_core_name(void);

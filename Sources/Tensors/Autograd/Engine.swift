@@ -1,3 +1,4 @@
+import Synchronization
 /// Errors of the backward pass, each one sentence naming the tensor or operation and the fix.
 public struct AutogradError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
@@ -8,6 +9,9 @@ public struct AutogradError: Error, CustomStringConvertible, Equatable, Sendable
 /// The reverse-mode engine: walks the recorded graph from the outputs in topological order,
 /// accumulating cotangents per node, and delivers the gradients of leaves (or of chosen tensors).
 enum BackwardEngine {
+    /// Numbers the passes, so a node knows whether the current one has visited it.
+    private static let passCounter = Atomic<UInt64>(0)
+
     struct Result {
         /// Gradients of the requested targets, by autograd identity.
         var targets: [ObjectIdentifier: Tensor] = [:]
@@ -28,9 +32,18 @@ enum BackwardEngine {
             if let n = t.gradFn { targetNodes[ObjectIdentifier(n)] = ObjectIdentifier(t) }
         }
 
-        var pending: [ObjectIdentifier: Tensor] = [:]  // node id -> cotangent of its output
         var leafGrads: [ObjectIdentifier: (AutogradMeta, Tensor)] = [:]
         var rootNodes: [Node] = []
+        var rootCotangents: [Tensor] = []
+        var order: [Node] = []
+        // A pass run inside another one's backward (an implicit layer's VJP, say) may reach the
+        // outer graph: outer cotangents found on its nodes are set aside and put back at the end,
+        // and nothing this pass leaves on a node survives it, even when it throws.
+        var outerCotangents: [(Node, Tensor)] = []
+        defer {
+            for node in order { node.pendingCotangent = nil }
+            for (node, g) in outerCotangents { node.pendingCotangent = g }
+        }
 
         func add(_ a: Tensor?, _ b: Tensor) -> Tensor { a.map { $0 + b } ?? b }
 
@@ -39,9 +52,8 @@ enum BackwardEngine {
                 throw AutogradError("backward was called on a tensor that does not require gradients; make an input require them with requiringGrad() before computing it")
             }
             if let node = m.gradFn {
-                let id = ObjectIdentifier(node)
-                pending[id] = add(pending[id], g)
                 rootNodes.append(node)
+                rootCotangents.append(g)
             } else {
                 let id = ObjectIdentifier(m)
                 leafGrads[id] = (m, add(leafGrads[id]?.1, g))
@@ -49,21 +61,20 @@ enum BackwardEngine {
         }
 
         // Topological order by depth-first search; `needed` prunes nodes that cannot reach a target.
-        var order: [Node] = []
-        var visited: Set<ObjectIdentifier> = []
+        let mark = passCounter.add(1, ordering: .relaxed).newValue
         // Only kept when there are targets: a plain backward needs every node, and skipping the
         // bookkeeping saves a hash insert and lookups per node.
         var needed: [ObjectIdentifier: Bool] = [:]
         let needsAll = targets == nil
         func isNeeded(_ id: ObjectIdentifier) -> Bool { needsAll || needed[id] == true }
         var stack: [(Node, Int)] = rootNodes.map { ($0, 0) }
-        for r in rootNodes { visited.insert(ObjectIdentifier(r)) }
+        for r in rootNodes { r.visitMark = mark }
         stack.reverse()
         while let (node, next) = stack.popLast() {
             if next < node.inputs.count {
                 stack.append((node, next + 1))
-                if let child = node.inputs[next]?.gradFn, !visited.contains(ObjectIdentifier(child)) {
-                    visited.insert(ObjectIdentifier(child))
+                if let child = node.inputs[next]?.gradFn, child.visitMark != mark {
+                    child.visitMark = mark
                     stack.append((child, 0))
                 }
             } else {
@@ -79,6 +90,14 @@ enum BackwardEngine {
             }
         }
 
+        for node in order {
+            if let g = node.pendingCotangent {
+                outerCotangents.append((node, g))
+                node.pendingCotangent = nil
+            }
+        }
+        for (node, g) in zip(rootNodes, rootCotangents) { node.pendingCotangent = add(node.pendingCotangent, g) }
+
         let previousMode = GradMode.isEnabled
         GradMode.isEnabled = createGraph
         defer { GradMode.isEnabled = previousMode }
@@ -86,12 +105,14 @@ enum BackwardEngine {
         // `order` is a post-order (inputs before users); walk it backwards.
         for node in order.reversed() {
             let id = ObjectIdentifier(node)
-            guard isNeeded(id), var g = pending.removeValue(forKey: id) else {
+            let cotangent = node.pendingCotangent
+            node.pendingCotangent = nil
+            guard isNeeded(id), var g = cotangent else {
                 if !retainGraph && targets == nil { node.free() }
                 continue
             }
             for hook in node.hooks { if let h = hook(g) { g = h } }
-            if let t = targetNodes[id] { result.targets[t] = g }
+            if !targetNodes.isEmpty, let t = targetNodes[id] { result.targets[t] = g }
             guard let backward = node.backward else {
                 throw AutogradError("cannot run backward through '\(node.name)' a second time: its graph was freed by an earlier backward; pass retainGraph: true to the first call to keep it")
             }
@@ -103,15 +124,15 @@ enum BackwardEngine {
             let cotangents = backward(g, y)
             let inputs = node.inputs
             if !retainGraph { node.free() }
-            for (i, input) in inputs.enumerated().reversed() where i < cotangents.count {
-                guard let m = input, let c = cotangents[i] else { continue }
+            for i in stride(from: Swift.min(inputs.count, cotangents.count) - 1, through: 0, by: -1) {
+                guard let m = inputs[i], let c = cotangents[i] else { continue }
                 guard c.shape == (m.gradFn?.outputShape ?? c.shape) else {
                     throw AutogradError("the backward of '\(node.name)' produced a gradient of shape \(describe(c.shape)) for input \(i), whose shape is \(describe(m.gradFn!.outputShape)); this is a bug in that operation's VJP")
                 }
                 if let child = m.gradFn {
                     let cid = ObjectIdentifier(child)
                     if isNeeded(cid) || targetNodes[cid] != nil {
-                        pending[cid] = add(pending[cid], c)
+                        child.pendingCotangent = add(child.pendingCotangent, c)
                     }
                 } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {
                     let lid = ObjectIdentifier(m)

@@ -54,7 +54,9 @@ enum Kernels {
     
     static func binary(_ op: eq_binary_op, _ a: Tensor, _ b: Tensor, shape: [Int]) -> Tensor {
         let compare = op.rawValue >= EQ_EQ.rawValue && op.rawValue <= EQ_GE.rawValue
-        let out = Tensor(empty: shape, dtype: compare ? .bool : a.dtype)
+        let outType: DType = compare ? .bool : a.dtype
+        let out = a.shape == shape ? Tensor(emptyLike: a, dtype: outType)
+            : b.shape == shape ? Tensor(emptyLike: b, dtype: outType) : Tensor(empty: shape, dtype: outType)
         let sa = a.shape == shape ? a.strides : broadcastStrides(a, to: shape)
         let sb = b.shape == shape ? b.strides : broadcastStrides(b, to: shape)
         withDims(shape) { sh in

@@ -6,6 +6,7 @@ extension Tensor {
     /// Broadcasts and promotes two operands; names the op in any error.
     
     static func prepare(_ name: String, _ a: Tensor, _ b: Tensor) -> (Tensor, Tensor, [Int]) {
+        if a.dtype == b.dtype && a.shape == b.shape { return (a, b, a.shape) }
         let shape: [Int]
         do { shape = try ShapeMath.broadcast(a.shape, b.shape) } catch {
             fail("\(name): \(error.message)")
@@ -32,12 +33,12 @@ extension Tensor {
         guard savesInputs else {
             // Ops whose VJP ignores the operands keep only their shapes, so a long chain of them
             // does not keep every intermediate alive until backward.
-            return record(name, out, [a, b], saveOutput: saveOutput) { g, y in
+            return record(name, out, a, b, saveOutput: saveOutput) { g, y in
                 let (ga, gb) = vjp(g, .placeholder, .placeholder, y)
                 return [ga?.sum(to: aShape), gb?.sum(to: bShape)]
             }
         }
-        return record(name, out, [a, b], saveOutput: saveOutput) { g, y in
+        return record(name, out, a, b, saveOutput: saveOutput) { g, y in
             let (ga, gb) = vjp(g, a, b, y)
             return [ga?.sum(to: aShape), gb?.sum(to: bShape)]
         }
