@@ -22,6 +22,30 @@ struct AutogradTests {
         #expect(x.grad == nil)
     }
 
+    @Test("many contributions sum in place without touching the cotangents they came from")
+    func inPlaceAccumulation() throws {
+        // add's VJP hands the same cotangent tensor to both inputs, so the first contributions to
+        // w and h are shared tensors: only the engine's own sums may be added into.
+        let w = f64([1, 2, 3]).requiringGrad()
+        let seed = f64([1, 10, 100])
+        var h = w + w                                   // h's node passes `seed`-derived g twice to w
+        for _ in 0..<4 { h = h + w }                    // w used 6 times in all
+        let y = h * 1                                   // one more node above, so h's cotangent is a sum too
+        try y.backward(seed)
+        #expect(w.grad!.scalars == [6, 60, 600])
+        #expect(seed.scalars == [1, 10, 100])
+        // The same through a non-leaf used many times, and grad(of:wrt:) agrees.
+        let x = f64([0.5, -1, 2]).requiringGrad()
+        let u = x * x
+        var z = u
+        for _ in 0..<5 { z = z + u }                    // u used 6 times
+        let total = z.sum()
+        let gx = try grad(of: total, wrt: [x], retainGraph: true)[0]
+        #expect(close(gx.scalars, [6, -12, 24]))
+        try total.backward()
+        #expect(close(x.grad!.scalars, [6, -12, 24]))
+    }
+
     @Test("grad(of:wrt:createGraph:) gives Hessian-vector products")
     func hessianVectorProduct() throws {
         // f(x) = xᵀ A x + Σ sin xᵢ has Hessian H = A + Aᵀ - diag(sin x).

@@ -38,7 +38,9 @@ public final class Node {
     /// The backward pass's bookkeeping, kept on the node rather than in hash tables keyed by node
     /// (hashing was ~5% of a chain of recorded 8x8 adds): the cotangent accumulated so far, and
     /// the number of the last pass that visited the node.
-    var pendingCotangent: Tensor?
+    var pendingCotangent: Tensor? { didSet { if pendingCotangent == nil { pendingOwned = false } } }
+    /// True when `pendingCotangent` is a sum the engine made, which it may add into in place.
+    var pendingOwned = false
     var visitMark: UInt64 = 0
 
     init(name: String, inputs: [AutogradMeta?], outputShape: [Int], outputDType: DType,
