@@ -155,7 +155,30 @@ static void row_stats_portable(int dtype, int64_t count, int64_t n, const void *
 __attribute__((target("avx2,fma"))) static void row_stats_avx2(int dtype, int64_t count, int64_t n,
                                                                const void *data, double *sum_squares,
                                                                double *max_abs) {
-    if (dtype != EQ_F64) { row_stats_portable(dtype, count, n, data, sum_squares, max_abs); return; }
+    if (dtype != EQ_F64) {
+        // float32: four float lanes, as the four partial sums of the scalar loop.
+        const __m128 fsign = _mm_set1_ps(-0.0f);
+        for (int64_t r = 0; r < count; r++) {
+            const float *x = (const float *)data + r * n;
+            __m128 s = _mm_setzero_ps(), m = s;
+            int64_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                __m128 v = _mm_loadu_ps(x + i);
+                s = _mm_add_ps(s, _mm_mul_ps(v, v));
+                m = _mm_max_ps(m, _mm_andnot_ps(fsign, v));
+            }
+            float lane[4], big[4];
+            _mm_storeu_ps(lane, s);
+            _mm_storeu_ps(big, m);
+            for (; i < n; i++) lane[0] += x[i] * x[i];
+            float mx = big[0];
+            for (int k = 1; k < 4; k++) if (big[k] > mx) mx = big[k];
+            for (int64_t t = n & ~(int64_t)3; t < n; t++) { float v = x[t] < 0 ? -x[t] : x[t]; if (v > mx) mx = v; }
+            sum_squares[r] = (double)(lane[0] + lane[1]) + (double)(lane[2] + lane[3]);
+            max_abs[r] = sum_squares[r] != sum_squares[r] ? sum_squares[r] : (double)mx;
+        }
+        return;
+    }
     const __m256d sign = _mm256_set1_pd(-0.0);
     for (int64_t r = 0; r < count; r++) {
         const double *x = (const double *)data + r * n;

@@ -87,9 +87,8 @@ final class Tracker {
             bestX = x
             bestG = g
         } else if improved.contains(true) {
-            let m = sampleMask(improved)
-            bestX = Tensor.where(m, x, bestX)
-            bestG = Tensor.where(m, g, bestG)
+            bestX = select(improved, x, bestX)
+            bestG = select(improved, g, bestG)
         }
         trace.append(abs)
         return Observation(finite: finite, blownUp: blownUp, norms: abs)
