@@ -85,3 +85,9 @@ void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void 
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     eq_active->layernorm(dtype, rows, n, x, gamma, beta, eps, y, mean, rstd);
 }
+
+void eq_layernorm_backward(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
+                           const void *g, const void *mean, const void *rstd, void *dx,
+                           void *dgamma, void *dbeta) {
+    eq_active->layernorm_backward(dtype, rows, n, x, gamma, g, mean, rstd, dx, dgamma, dbeta);
+}

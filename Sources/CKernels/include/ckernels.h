@@ -161,6 +161,11 @@ void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, cons
 /// Layer norm of each row; gamma/beta may be NULL. mean and rstd (length rows) may be NULL.
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd);
+/// Layer-norm backward from the forward's mean and rstd: dx (may be NULL), and dgamma = Σ g·x̂,
+/// dbeta = Σ g over the rows (each may be NULL). gamma may be NULL.
+void eq_layernorm_backward(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
+                           const void *g, const void *mean, const void *rstd, void *dx,
+                           void *dgamma, void *dbeta);
 
 // ---------------------------------------------------------------- indexing
 

@@ -32,7 +32,8 @@ public enum MemoryStats {
     /// Number of tensor storages alive right now.
     public static var liveAllocations: Int { Int(eq_live_allocations()) }
     /// Bytes of freed large buffers kept by the allocator for reuse (not live, not in the peak).
-    /// `EQ_ALLOC_CACHE_MB` caps them (default 256; 0 turns the cache off).
+    /// `EQ_ALLOC_CACHE_MB` caps them (0 turns the cache off); by default the cap is the larger of
+    /// 256 MB and the most live tensor bytes the process has held.
     public static var cachedBytes: Int { Int(eq_alloc_cached_bytes()) }
     /// Gives every cached buffer back to the system.
     public static func releaseCache() { eq_alloc_cache_release() }

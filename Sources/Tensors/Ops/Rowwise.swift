@@ -103,6 +103,20 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         return Tensor.record("layerNorm", y, inputs) { g, _ in
+            if !GradMode.isEnabled {
+                // First order: one fused pass per row from the saved statistics.
+                let gc = g.contiguous()
+                let dx = input.meta != nil ? Tensor(empty: input.shape, dtype: input.dtype) : nil
+                let dw = weight?.meta != nil ? Tensor(empty: [n], dtype: input.dtype) : nil
+                let db = bias?.meta != nil ? Tensor(empty: [n], dtype: input.dtype) : nil
+                eq_layernorm_backward(input.dtype.code, Int64(rows), Int64(n), x.baseAddress, w?.baseAddress,
+                                      gc.baseAddress, mean.baseAddress, rstd.baseAddress, dx?.baseAddress,
+                                      dw?.baseAddress, db?.baseAddress)
+                var grads: [Tensor?] = [dx]
+                if weight != nil { grads.append(dw) }
+                if bias != nil { grads.append(db) }
+                return grads
+            }
             // Building a higher-order graph needs the statistics as functions of x.
             let (mu, r) = GradMode.isEnabled
                 ? { let m = input.mean(axis: -1, keepDim: true)
