@@ -46,6 +46,30 @@ struct AutogradTests {
         #expect(close(x.grad!.scalars, [6, -12, 24]))
     }
 
+    @Test("slices add their cotangents into the input's sum at their windows")
+    func sliceCotangentsScatter() throws {
+        // Overlapping and strided windows of a leaf and of an intermediate, with a dense
+        // contribution first (shared with the caller's cotangent: it must stay untouched).
+        let x = f64([1, 2, 3, 4, 5, 6], [2, 3]).requiringGrad()
+        let h = x * 1
+        let seed = Tensor.ones([2, 3], dtype: .float64)
+        let parts = [h, h.sliced(1, 0, 2), h.sliced(1, 1, 3), h.sliced(1, 0, 3, step: 2), h.select(0, 1), x.sliced(0, 1, 2)]
+        var loss = (parts[0] * seed).sum()
+        for p in parts.dropFirst() { loss = loss + (p * 2).sum() }
+        try loss.backward()
+        // h's cotangent: 1 everywhere, +2 on columns 0–1, +2 on 1–2, +2 on 0 and 2 (so 5 in
+        // every column), +2 on row 1; x gets that (h = x·1) plus 2 on row 1 from its own slice.
+        #expect(x.grad!.scalars == [5, 5, 5, 9, 9, 9])
+        #expect(seed.scalars == [1, 1, 1, 1, 1, 1])
+        // Second derivatives still go through the recorded slice backward.
+        let y = f64([0.5, -1, 2]).requiringGrad()
+        let z = (y * y * y).sliced(0, 0, 2).sum() + (y * y * y).sliced(0, 1, 3).sum()
+        let g = try grad(of: z, wrt: [y], createGraph: true)[0]
+        #expect(close(g.scalars, [0.75, 6, 12]))
+        let hessianDiagonal = try grad(of: g.sum(), wrt: [y])[0]
+        #expect(close(hessianDiagonal.scalars, [3, -12, 12]))
+    }
+
     @Test("grad(of:wrt:createGraph:) gives Hessian-vector products")
     func hessianVectorProduct() throws {
         // f(x) = xᵀ A x + Σ sin xᵢ has Hessian H = A + Aᵀ - diag(sin x).

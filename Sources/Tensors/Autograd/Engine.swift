@@ -62,6 +62,31 @@ enum BackwardEngine {
             owned = sum.hasRowMajorStrides && sum.offset == 0 && sum.meta == nil
             return sum
         }
+        // A slice's cotangent goes straight into its input's sum at the slice's window, instead
+        // of into a zero-padded copy summed afterwards: an LSTM selects its input gates at each of
+        // 35 steps, attention splits q, k and v out of one projection.
+        func scatter(_ g: Tensor, _ window: SliceWindow, into a: Tensor?, owned: inout Bool) -> Tensor {
+            let target: Tensor
+            if let a, owned, a.hasRowMajorStrides, a.offset == 0, a.dtype == g.dtype {
+                target = a
+            } else if let a {
+                target = a.contiguousCopy()
+            } else {
+                target = Tensor.zeros(window.fullShape, dtype: g.dtype)
+            }
+            owned = true
+            var strides = target.strides
+            strides[window.axis] *= window.step
+            let part = target.restrided(shape: g.shape, strides: strides, offset: window.start * target.strides[window.axis])
+            if a == nil {
+                Kernels.copy(g, into: part)
+            } else if part.isContiguous {
+                part.addScaled(g, 1)
+            } else {
+                part.assign(part.detached() + g.detached())
+            }
+            return target
+        }
 
         for (y, g) in roots {
             guard let m = y.meta else {
@@ -131,6 +156,22 @@ enum BackwardEngine {
             if !targetNodes.isEmpty, let t = targetNodes[id] { result.targets[t] = g }
             guard let backward = node.backward else {
                 throw AutogradError("cannot run backward through '\(node.name)' a second time: its graph was freed by an earlier backward; pass retainGraph: true to the first call to keep it")
+            }
+            if !createGraph, let window = node.sliceWindow, node.inputs.count == 1, let m = node.inputs[0],
+               window.fullShape == (m.gradFn?.outputShape ?? window.fullShape) {
+                if !retainGraph { node.free() }
+                if let child = m.gradFn {
+                    let cid = ObjectIdentifier(child)
+                    if isNeeded(cid) || targetNodes[cid] != nil {
+                        child.pendingCotangent = scatter(g, window, into: child.pendingCotangent, owned: &child.pendingOwned)
+                    }
+                } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {
+                    let lid = ObjectIdentifier(m)
+                    var owned = leafOwned[lid] ?? false
+                    leafGrads[lid] = (m, scatter(g, window, into: leafGrads[lid]?.1, owned: &owned))
+                    leafOwned[lid] = owned
+                }
+                continue
             }
             var y = node.savedOutput ?? Tensor.placeholder
             if createGraph, node.savedOutput != nil {

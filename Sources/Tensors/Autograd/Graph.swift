@@ -19,6 +19,14 @@ public final class AutogradMeta {
     var isLeaf: Bool { gradFn == nil }
 }
 
+/// A slice of `fullShape`: every `step`-th element from `start` along `axis`.
+struct SliceWindow {
+    let fullShape: [Int]
+    let axis: Int
+    let start: Int
+    let step: Int
+}
+
 /// One recorded operation. Its backward maps the cotangent of the output to cotangents of the
 /// inputs, written with Tensor ops so that recording it gives higher derivatives.
 public final class Node {
@@ -41,6 +49,10 @@ public final class Node {
     var pendingCotangent: Tensor? { didSet { if pendingCotangent == nil { pendingOwned = false } } }
     /// True when `pendingCotangent` is a sum the engine made, which it may add into in place.
     var pendingOwned = false
+    /// Set on a slice's node: where its output sits in its input, so a first-order backward can
+    /// add the cotangent into the input's sum at that window instead of building a zero-padded
+    /// copy and summing it.
+    var sliceWindow: SliceWindow?
     var visitMark: UInt64 = 0
 
     init(name: String, inputs: [AutogradMeta?], outputShape: [Int], outputDType: DType,

@@ -148,9 +148,11 @@ extension Tensor {
         newStrides[a] = strides[a] * step
         let out = restrided(shape: newShape, strides: newStrides, offset: offset + s * strides[a])
         let inShape = shape
-        return Tensor.record("slice", out, [self]) { g, _ in
+        let sliced = Tensor.record("slice", out, [self]) { g, _ in
             [g.sliceScattered(into: inShape, axis: a, start: s, step: step)]
         }
+        sliced.meta?.gradFn?.sliceWindow = SliceWindow(fullShape: inShape, axis: a, start: s, step: step)
+        return sliced
     }
 
     /// Zeros of `shape` with this tensor written at `start::step` along `axis` (slice's VJP).
