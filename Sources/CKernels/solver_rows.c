@@ -1,8 +1,8 @@
 // The solvers' per-iteration work on one sample's history (`count` contiguous rows of `n`
-// values): the dot products of every row with a vector, and the subtraction of a combination of
-// the rows. Both are BLAS level-2 products (gemv); done as Swift scalar loops they were the
-// larger part of Anderson's own work per iteration (on tanh-256, batch 32: 0.96x one evaluation
-// of the map at m = 30, measured with `deq bench solvers --overhead`).
+// values): the dot products of every row with two vectors, and the subtraction of a combination
+// of the rows (a gemv); and the residual norms of every method. Done as Swift scalar loops they
+// were the larger part of Anderson's own work per iteration (on tanh-256, batch 32: 0.96x one
+// evaluation of the map at m = 30, measured with `deq bench solvers --overhead`).
 #include "iterate.h"
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +11,6 @@
 #endif
 
 #define EQ_ROWS_STACK 128
-
-void eq_rows_dot(int dtype, int64_t count, int64_t n, const void *rows, const void *v, double *out) {
-    if (count <= 0) return;
-    if (dtype == EQ_F64) {
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)count, (blasint)n, 1.0, (const double *)rows,
-                    (blasint)n, (const double *)v, 1, 0.0, out, 1);
-        return;
-    }
-    float stack[EQ_ROWS_STACK];
-    float *tmp = count <= EQ_ROWS_STACK ? stack : malloc((size_t)count * sizeof(float));
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)count, (blasint)n, 1.0f, (const float *)rows,
-                (blasint)n, (const float *)v, 1, 0.0f, tmp, 1);
-    for (int64_t j = 0; j < count; j++) out[j] = tmp[j];
-    if (tmp != stack) free(tmp);
-}
 
 void eq_rows_subtract_combination(int dtype, int64_t count, int64_t n, const void *rows,
                                   const double *coefficients, void *out) {

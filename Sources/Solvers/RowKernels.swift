@@ -30,20 +30,6 @@ extension Float: RowScalar { var asDouble: Double { Double(self) } }
     return (s0 + s1).asDouble + (s2 + s3).asDouble
 }
 
-/// Two dot products of one row r with a and b in a single pass over r.
-@inline(__always) func dotPair<T: RowScalar>(_ r: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>,
-                                             _ n: Int) -> (Double, Double) {
-    var a0: T = 0, a1: T = 0, b0: T = 0, b1: T = 0
-    var i = 0
-    while i + 2 <= n {
-        a0 += r[i] * a[i]; b0 += r[i] * b[i]
-        a1 += r[i + 1] * a[i + 1]; b1 += r[i + 1] * b[i + 1]
-        i += 2
-    }
-    while i < n { a0 += r[i] * a[i]; b0 += r[i] * b[i]; i += 1 }
-    return ((a0 + a1).asDouble, (b0 + b1).asDouble)
-}
-
 /// Per-row sum of squares and largest absolute value of a contiguous [B, n] float tensor, in one
 /// vectorised pass (`eq_row_stats`; the Swift loop it replaces could not vectorise its
 /// NaN-aware max and was 2.3% of an Anderson solve of tanh-256).

@@ -205,8 +205,6 @@ void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
              int64_t batch);
 
 /// One sample's solver history, `count` contiguous rows of `n` values (solver_rows.c):
-/// out[j] = row_j · v, in float64 whatever the dtype.
-void eq_rows_dot(int dtype, int64_t count, int64_t n, const void *rows, const void *v, double *out);
 /// out_a[j] = row_j · a and out_b[j] = row_j · b, in one pass over the rows.
 void eq_rows_dot2(int dtype, int64_t count, int64_t n, const void *rows, const void *a, const void *b,
                   double *out_a, double *out_b);
