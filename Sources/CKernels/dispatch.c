@@ -36,6 +36,14 @@ __attribute__((constructor)) static void eq_kernels_init(void) {
 
 const char *eq_kernels_name(void) { return eq_active->name; }
 
+int eq_kernels_use_avx2(void) {
+#ifdef EQ_CAN_DISPATCH_AVX2
+    return eq_active == &eq_kernels_avx2;
+#else
+    return 0;
+#endif
+}
+
 void eq_unary(int op, int dtype, int ndim, const int64_t *shape, const void *x, const int64_t *xs,
               void *y, const int64_t *ys, double p0, double p1) {
     eq_active->unary(op, dtype, ndim, shape, x, xs, y, ys, p0, p1);

@@ -29,6 +29,9 @@ typedef struct {
 } eq_kernel_table;
 
 extern const eq_kernel_table eq_kernels_portable;
+/// True when the AVX2+FMA table is the active one: for kernels outside the table (optimizers,
+/// solver rows) that pick their own compiled variant the same way.
+int eq_kernels_use_avx2(void);
 #if defined(__x86_64__) || defined(__i386__)
 #define EQ_CAN_DISPATCH_AVX2 1
 extern const eq_kernel_table eq_kernels_avx2;

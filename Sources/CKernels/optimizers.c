@@ -1,11 +1,10 @@
 // Fused optimizer updates: one pass over every parameter of a model per step, one call per dtype
 // (PyTorch's fused/foreach optimizers). The element loops are written once as macros and
-// compiled twice: under target("avx2,fma") and for the baseline CPU; eq_kernels_name() (the
-// dispatch of the other kernels, EQ_PORTABLE included) picks one. __builtin_elementwise_sqrt has
+// compiled twice: under target("avx2,fma") and for the baseline CPU; eq_kernels_use_avx2() (the
+// dispatch of the other kernels, EQ_KERNELS=portable included) picks one. __builtin_elementwise_sqrt has
 // no errno side effect, so the loops vectorise without -fno-math-errno.
-#include "ckernels.h"
+#include "kernels_isa.h"
 #include <stdint.h>
-#include <string.h>
 
 #define ADAM_LOOP(T)                                                                         \
     for (int64_t t = 0; t < count; t++) {                                                    \
@@ -71,9 +70,7 @@
 OPTIMIZER_FUNCTIONS(portable, )
 #if defined(__x86_64__) || defined(__i386__)
 OPTIMIZER_FUNCTIONS(avx2, __attribute__((target("avx2,fma"))))
-static int use_avx2(void) { return strcmp(eq_kernels_name(), "avx2+fma") == 0; }
 #else
-static int use_avx2(void) { return 0; }
 #define adam_avx2 adam_portable
 #define sgd_avx2 sgd_portable
 #endif
@@ -82,7 +79,7 @@ void eq_adam_multi(int dtype, int64_t count, void *const *params, const void *co
                    void *const *exp_avg, void *const *exp_avg_sq, const int64_t *sizes,
                    const double *step_size, const double *bias2, double lr, double beta1,
                    double beta2, double eps, double weight_decay, int decoupled) {
-    (use_avx2() ? adam_avx2 : adam_portable)(dtype, count, params, grads, exp_avg, exp_avg_sq, sizes,
+    (eq_kernels_use_avx2() ? adam_avx2 : adam_portable)(dtype, count, params, grads, exp_avg, exp_avg_sq, sizes,
                                              step_size, bias2, lr, beta1, beta2, eps, weight_decay,
                                              decoupled);
 }
@@ -90,6 +87,6 @@ void eq_adam_multi(int dtype, int64_t count, void *const *params, const void *co
 void eq_sgd_multi(int dtype, int64_t count, void *const *params, const void *const *grads,
                   void *const *buffers, const int64_t *sizes, const int *fresh, double lr,
                   double momentum, double dampening, double weight_decay, int nesterov) {
-    (use_avx2() ? sgd_avx2 : sgd_portable)(dtype, count, params, grads, buffers, sizes, fresh, lr,
+    (eq_kernels_use_avx2() ? sgd_avx2 : sgd_portable)(dtype, count, params, grads, buffers, sizes, fresh, lr,
                                            momentum, dampening, weight_decay, nesterov);
 }

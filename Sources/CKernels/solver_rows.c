@@ -4,8 +4,8 @@
 // were the larger part of Anderson's own work per iteration (on tanh-256, batch 32: 0.96x one
 // evaluation of the map at m = 30, measured with `deq bench solvers --overhead`).
 #include "iterate.h"
+#include "kernels_isa.h"
 #include <stdlib.h>
-#include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -30,7 +30,7 @@ void eq_rows_subtract_combination(int dtype, int64_t count, int64_t n, const voi
 
 // Both dot products of every row with a and with b in one pass over the rows: the history is
 // larger than L2 at m = 30 (32 samples x 30 rows x 256 doubles = 2 MB), so reading it once
-// instead of twice (two gemv calls) is what counts. Four independent accumulators per vector.
+// instead of twice (two gemv calls) is what counts. Two independent accumulators per vector.
 #define ROWS_DOT2_PORTABLE(T)                                                                    \
     for (int64_t j = 0; j < count; j++) {                                                        \
         const T *r = (const T *)rows + j * n;                                                    \
@@ -104,7 +104,7 @@ __attribute__((target("avx2,fma"))) static void rows_dot2_avx2(int dtype, int64_
 void eq_rows_dot2(int dtype, int64_t count, int64_t n, const void *rows, const void *a, const void *b,
                   double *out_a, double *out_b) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (strcmp(eq_kernels_name(), "avx2+fma") == 0) {
+    if (eq_kernels_use_avx2()) {
         rows_dot2_avx2(dtype, count, n, rows, a, b, out_a, out_b);
         return;
     }
@@ -155,10 +155,9 @@ __attribute__((target("avx2,fma"))) static void row_stats_avx2(int dtype, int64_
             float lane[4], big[4];
             _mm_storeu_ps(lane, s);
             _mm_storeu_ps(big, m);
-            for (; i < n; i++) lane[0] += x[i] * x[i];
             float mx = big[0];
             for (int k = 1; k < 4; k++) if (big[k] > mx) mx = big[k];
-            for (int64_t t = n & ~(int64_t)3; t < n; t++) { float v = x[t] < 0 ? -x[t] : x[t]; if (v > mx) mx = v; }
+            for (; i < n; i++) { lane[0] += x[i] * x[i]; float v = x[i] < 0 ? -x[i] : x[i]; if (v > mx) mx = v; }
             sum_squares[r] = (double)(lane[0] + lane[1]) + (double)(lane[2] + lane[3]);
             max_abs[r] = sum_squares[r] != sum_squares[r] ? sum_squares[r] : (double)mx;
         }
@@ -177,10 +176,9 @@ __attribute__((target("avx2,fma"))) static void row_stats_avx2(int dtype, int64_
         double lane[4], big[4];
         _mm256_storeu_pd(lane, s);
         _mm256_storeu_pd(big, m);
-        for (; i < n; i++) lane[0] += x[i] * x[i];
         double mx = big[0];
         for (int k = 1; k < 4; k++) if (big[k] > mx) mx = big[k];
-        for (int64_t t = n & ~(int64_t)3; t < n; t++) { double v = x[t] < 0 ? -x[t] : x[t]; if (v > mx) mx = v; }
+        for (; i < n; i++) { lane[0] += x[i] * x[i]; double v = x[i] < 0 ? -x[i] : x[i]; if (v > mx) mx = v; }
         sum_squares[r] = (lane[0] + lane[1]) + (lane[2] + lane[3]);
         max_abs[r] = sum_squares[r] != sum_squares[r] ? sum_squares[r] : mx;
     }
@@ -189,7 +187,7 @@ __attribute__((target("avx2,fma"))) static void row_stats_avx2(int dtype, int64_
 
 void eq_row_stats(int dtype, int64_t count, int64_t n, const void *data, double *sum_squares, double *max_abs) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (strcmp(eq_kernels_name(), "avx2+fma") == 0) {
+    if (eq_kernels_use_avx2()) {
         row_stats_avx2(dtype, count, n, data, sum_squares, max_abs);
         return;
     }

@@ -32,8 +32,8 @@ enum BackwardEngine {
             if let n = t.gradFn { targetNodes[ObjectIdentifier(n)] = ObjectIdentifier(t) }
         }
 
-        var leafGrads: [ObjectIdentifier: (AutogradMeta, Tensor)] = [:]
-        var leafOwned: [ObjectIdentifier: Bool] = [:]
+        // A leaf's gradient so far, and whether the engine made it (so may add into it in place).
+        var leafGrads: [ObjectIdentifier: (meta: AutogradMeta, sum: Tensor, owned: Bool)] = [:]
         var rootNodes: [Node] = []
         var rootCotangents: [Tensor] = []
         var order: [Node] = []
@@ -97,7 +97,7 @@ enum BackwardEngine {
                 rootCotangents.append(g)
             } else {
                 let id = ObjectIdentifier(m)
-                leafGrads[id] = (m, add(leafGrads[id]?.1, g))
+                leafGrads[id] = (m, add(leafGrads[id]?.sum, g), false)
             }
         }
 
@@ -167,9 +167,9 @@ enum BackwardEngine {
                     }
                 } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {
                     let lid = ObjectIdentifier(m)
-                    var owned = leafOwned[lid] ?? false
-                    leafGrads[lid] = (m, scatter(g, window, into: leafGrads[lid]?.1, owned: &owned))
-                    leafOwned[lid] = owned
+                    var owned = leafGrads[lid]?.owned ?? false
+                    let sum = scatter(g, window, into: leafGrads[lid]?.sum, owned: &owned)
+                    leafGrads[lid] = (m, sum, owned)
                 }
                 continue
             }
@@ -193,14 +193,14 @@ enum BackwardEngine {
                     }
                 } else if targets == nil || targetIDs.contains(ObjectIdentifier(m)) {
                     let lid = ObjectIdentifier(m)
-                    var owned = leafOwned[lid] ?? false
-                    leafGrads[lid] = (m, accumulate(leafGrads[lid]?.1, owned: &owned, c))
-                    leafOwned[lid] = owned
+                    var owned = leafGrads[lid]?.owned ?? false
+                    let sum = accumulate(leafGrads[lid]?.sum, owned: &owned, c)
+                    leafGrads[lid] = (m, sum, owned)
                 }
             }
         }
 
-        for (lid, (m, g0)) in leafGrads {
+        for (lid, (m, g0, _)) in leafGrads {
             var g = g0
             for hook in m.hooks { if let h = hook(g) { g = h } }
             if targets != nil {

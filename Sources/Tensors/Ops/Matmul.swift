@@ -56,7 +56,7 @@ extension Tensor {
                 fail("matmul: the batch dimensions of \(describe(shape)) and \(describe(other.shape)) do not broadcast: \(error.message)")
             }
         }
-        let out = batchShape.isEmpty && a.rank == 2 && b.rank == 2
+        let out = a.rank == 2 && b.rank == 2
             ? Tensor.gemm(a.detached(), b.detached(), batchShape: [], m: m, n: n, k: k)
             : Tensor.gemm(a.detached().expanded(to: batchShape + [m, k]),
                           b.detached().expanded(to: batchShape + [k, n]),
