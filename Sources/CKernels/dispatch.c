@@ -89,6 +89,16 @@ void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, cons
     eq_active->softmax_backward(dtype, rows, n, y, g, dx, log);
 }
 
+void eq_cross_entropy(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets,
+                      void *stats, void *loss) {
+    eq_active->cross_entropy(dtype, rows, n, x, targets, stats, loss);
+}
+
+void eq_cross_entropy_backward(int dtype, int64_t rows, int64_t n, const void *x, const void *stats,
+                               const int64_t *targets, double scale, void *dx) {
+    eq_active->cross_entropy_backward(dtype, rows, n, x, stats, targets, scale, dx);
+}
+
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     eq_active->layernorm(dtype, rows, n, x, gamma, beta, eps, y, mean, rstd);

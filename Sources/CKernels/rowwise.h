@@ -175,6 +175,111 @@ void EQ_ISA(eq_softmax_backward)(int dtype, int64_t rows, int64_t n, const void 
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_bwd_rows, &job);
 }
 
+// Cross entropy against a target per row, for word-level language models whose softmax runs over
+// a 10–30k-word vocabulary: the loss needs each row's log-sum-exp and one logit, so the forward
+// reads the logits once and writes two numbers a row (a log-softmax wrote and re-read an [N, V]
+// buffer), and the backward is one pass c_r · exp(x − max_r) with the target's −scale added.
+#ifdef EQ_HAVE_AVX2
+static double row_exp_sum_float(int64_t n, const float *x, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        s0 = _mm256_add_ps(s0, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)));
+        s1 = _mm256_add_ps(s1, eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j + 8), vm)));
+    }
+    float tail = 0;
+    for (; j < n; j++) tail += eq_expf(x[j] - m);
+    return (double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail;
+}
+static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float *dx) {
+    const __m256 vm = _mm256_set1_ps(m), vc = _mm256_set1_ps(c);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(dx + j, _mm256_mul_ps(eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)), vc));
+    for (; j < n; j++) dx[j] = c * eq_expf(x[j] - m);
+}
+#else
+static double row_exp_sum_float(int64_t n, const float *x, float m) {
+    float acc[EQ_LANES] = {0};
+    int64_t j = 0;
+    for (; j + EQ_LANES <= n; j += EQ_LANES)
+        for (int l = 0; l < EQ_LANES; l++) acc[l] += eq_expf(x[j + l] - m);
+    for (; j < n; j++) acc[0] += eq_expf(x[j] - m);
+    return lanes_sum(acc);
+}
+static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float *dx) {
+    for (int64_t j = 0; j < n; j++) dx[j] = c * eq_expf(x[j] - m);
+}
+#endif
+
+typedef struct {
+    int dtype;
+    int64_t n;
+    const void *x;
+    const int64_t *targets;
+    void *stats, *out;
+    double scale;
+} xent_job;
+
+static void xent_rows(int64_t lo, int64_t hi, void *vjob) {
+    const xent_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        const int64_t t = j->targets[r];
+        if (j->dtype == EQ_F32) {
+            const float *x = (const float *)j->x + r * j->n;
+            float m = row_max_f32(j->n, x);
+            if (m == -INFINITY) m = 0;
+            const double s = row_exp_sum_float(j->n, x, m);
+            ((float *)j->stats)[2 * r] = m;
+            ((float *)j->stats)[2 * r + 1] = (float)(1.0 / s);
+            ((float *)j->out)[r] = (float)((double)(m - x[t]) + log(s));
+        } else {
+            const double *x = (const double *)j->x + r * j->n;
+            double m = x[0], s = 0;
+            for (int64_t k = 1; k < j->n; k++) m = x[k] > m ? x[k] : m;
+            if (m == -INFINITY) m = 0;
+            for (int64_t k = 0; k < j->n; k++) s += exp(x[k] - m);
+            ((double *)j->stats)[2 * r] = m;
+            ((double *)j->stats)[2 * r + 1] = 1.0 / s;
+            ((double *)j->out)[r] = (m - x[t]) + log(s);
+        }
+    }
+}
+
+static void xent_backward_rows(int64_t lo, int64_t hi, void *vjob) {
+    const xent_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        const int64_t t = j->targets[r];
+        if (j->dtype == EQ_F32) {
+            const float *st = (const float *)j->stats + 2 * r;
+            float *dx = (float *)j->out + r * j->n;
+            scaled_exp_row_float(j->n, (const float *)j->x + r * j->n, st[0], (float)(j->scale * st[1]), dx);
+            dx[t] -= (float)j->scale;
+        } else {
+            const double *x = (const double *)j->x + r * j->n, *st = (const double *)j->stats + 2 * r;
+            double *dx = (double *)j->out + r * j->n;
+            const double c = j->scale * st[1];
+            for (int64_t k = 0; k < j->n; k++) dx[k] = c * exp(x[k] - st[0]);
+            dx[t] -= j->scale;
+        }
+    }
+}
+
+void EQ_ISA(eq_cross_entropy)(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets,
+                              void *stats, void *loss) {
+    const int par = rows * n >= eq_parallel_threshold() && rows > 1;
+    xent_job job = {dtype, n, x, targets, stats, loss, 0};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, xent_rows, &job);
+}
+
+void EQ_ISA(eq_cross_entropy_backward)(int dtype, int64_t rows, int64_t n, const void *x, const void *stats,
+                                       const int64_t *targets, double scale, void *dx) {
+    const int par = rows * n >= eq_parallel_threshold() && rows > 1;
+    xent_job job = {dtype, n, x, targets, (void *)stats, dx, scale};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, xent_backward_rows, &job);
+}
+
 // Two passes over a row that sits in L1 (mean, then the centred sum of squares), so the
 // variance never suffers the cancellation of E[x^2] - E[x]^2.
 static void layernorm_row_float(int64_t n, const float *x, const float *gamma, const float *beta,

@@ -108,7 +108,7 @@ public final class LSTMLanguageModel: LanguageModel {
         let pairs = (0..<layers).map { (h: state[2 * $0], c: state[2 * $0 + 1]) }
         let (y, finals) = rnn(x, state: pairs)
         let h = dropout(y).reshaped([-1, configuration.hiddenSize])
-        let logits = h.matmul((decoderWeight ?? encoder.weight).T) + decoderBias
+        let logits = linear(h, decoderWeight ?? encoder.weight, decoderBias)
         return (logits, finals.flatMap { [$0.h, $0.c] })
     }
 }

@@ -14,14 +14,6 @@ public struct ParameterUpdate {
 /// passes and temporaries per parameter: 6–7 ns per parameter for Adam on a 16.5 M-parameter
 /// ReZero net on one thread (Docs/Performance.md has the fused figures).
 extension Optimizer {
-    /// C dtype code of a float tensor the kernels take, or nil.
-    static func fusedCode(_ t: Tensor) -> Int32? {
-        switch t.dtype {
-        case .float32: return Int32(EQ_F32.rawValue)
-        case .float64: return Int32(EQ_F64.rawValue)
-        default: return nil
-        }
-    }
 
     /// Splits a step's items into groups the kernels can take (contiguous float tensors, by
     /// dtype) and the rest, which the caller updates one by one.
@@ -29,7 +21,7 @@ extension Optimizer {
         -> (groups: [Int32: [ParameterUpdate]], rest: [ParameterUpdate]) {
         var groups: [Int32: [ParameterUpdate]] = [:], rest: [ParameterUpdate] = []
         for item in items {
-            if let code = Self.fusedCode(item.parameter), item.parameter.isContiguous,
+            if let code = floatKernelCode(item.parameter), item.parameter.isContiguous,
                extra(item).allSatisfy({ $0.isContiguous && $0.dtype == item.parameter.dtype }) {
                 groups[code, default: []].append(item)
             } else {
@@ -101,5 +93,14 @@ extension SGD {
                              dampening, weightDecay, nesterov ? 1 : 0)
             }
         }
+    }
+}
+
+/// C dtype code of a float tensor the CKernels take, or nil for other dtypes.
+func floatKernelCode(_ t: Tensor) -> Int32? {
+    switch t.dtype {
+    case .float32: return Int32(EQ_F32.rawValue)
+    case .float64: return Int32(EQ_F64.rawValue)
+    default: return nil
     }
 }

@@ -46,10 +46,10 @@ func freshCopy(_ t: Tensor) -> Tensor {
     return out
 }
 
-/// x Wᵀ + b for x [N, in], W [out, in], with a hand-written VJP whose weight gradient gᵀx comes out
-/// contiguous in W's layout (the generic matmul VJP would give a transposed view, which costs a
-/// copy in every optimizer step and gradient-norm pass).
-func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+/// x Wᵀ + b for x [N, in], W [out, in] (PyTorch's `F.linear`): the bias goes into the GEMM's
+/// fresh output in place, and the hand-written VJP gives W's gradient as gᵀx, contiguous in W's
+/// layout. Differentiable to any order.
+public func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     let inputs = b.map { [x, w, $0] } ?? [x, w]
     return Tensor.custom("linear", inputs: inputs, forward: { t in
         let y = t[0].matmul(t[1].T)

@@ -69,4 +69,26 @@ import Tensors
         #expect(y.dtype == .float64)
         #expect(y.scalars == [2.5, 4.25, 5.5, 8.75])
     }
+
+    @Test("a transposed operand's gradient comes back contiguous in its own layout, first and second order")
+    func transposedOperandGradients() throws {
+        let g = RandomGenerator(seed: 7)
+        let x = Tensor.randn([5, 3], dtype: .float64, generator: g).requiringGrad()
+        let w = Tensor.randn([4, 3], dtype: .float64, generator: g).requiringGrad()
+        let v = Tensor.randn([5, 2], dtype: .float64, generator: g).requiringGrad()
+        let c = Tensor.randn([5, 4], dtype: .float64, generator: g)
+        // x Wᵀ (transposed right operand) and vᵀ x (transposed left operand).
+        try ((x.matmul(w.T) * c).sum() + v.T.matmul(x).square().sum()).backward()
+        #expect(w.grad!.isContiguous && x.grad!.isContiguous && v.grad!.isContiguous)
+        let expectedW = c.T.matmul(x).scalars                                  // cᵀx
+        let expectedV = x.matmul(v.T.matmul(x).T * 2).scalars                  // x (2 vᵀx)ᵀ
+        #expect(zip(w.grad!.scalars, expectedW).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(zip(v.grad!.scalars, expectedV).allSatisfy { abs($0 - $1) < 1e-12 })
+        let f: ([Tensor]) -> Tensor = { xs in xs[0].matmul(xs[1].T).tanh() + xs[2].T.matmul(xs[0]).sum() }
+        let inputs = [x.detached(), w.detached(), v.detached()]
+        let first = try gradcheck(f, inputs: inputs)
+        #expect(first.passed, "\(first)")
+        let second = try gradgradcheck(f, inputs: inputs)
+        #expect(second.passed, "\(second)")
+    }
 }

@@ -183,4 +183,21 @@ import Tensors
         let t = Tensor([Int64(1), 2, 10, 0, 5, 5], shape: [6])
         #expect(abs(tokenCrossEntropy(x, t).item - crossEntropy(x, t).item) < 1e-5)
     }
+
+    @Test("the row kernel's value and first-order gradient match crossEntropy's: float32 rows with vector tails, float64, strided logits",
+          arguments: [DType.float32, .float64])
+    func kernelMatchesCrossEntropy(dtype: DType) throws {
+        let g = RandomGenerator(seed: 6)
+        let wide = (Tensor.randn([37, 9], dtype: dtype, generator: g) * 3).T    // [9, 37], not contiguous
+        let targets = Tensor((0..<9).map { Int64(($0 * 7) % 37) }, shape: [9])
+        let a = wide.requiringGrad(), b = wide.contiguous().requiringGrad()
+        let (ours, reference) = (tokenCrossEntropy(a, targets), crossEntropy(b, targets))
+        let tolerance = dtype == .float32 ? 1e-5 : 1e-12
+        #expect(abs(ours.item - reference.item) < tolerance * Swift.max(1, abs(reference.item)))
+        try (ours * 2.5).backward()
+        try (reference * 2.5).backward()
+        for (x, y) in zip(a.grad!.contiguous().scalars, b.grad!.contiguous().scalars) {
+            #expect(abs(x - y) < tolerance, "gradient \(x) against \(y)")
+        }
+    }
 }

@@ -39,4 +39,44 @@ extension Tensor {
             assign(withoutGradients { detached() + o.detached() * alpha })
         }
     }
+
+    /// Multiplies this tensor's elements by `alpha` in place (float, contiguous).
+    public func scale(by alpha: Double) {
+        guard dtype.isFloatingPoint, isContiguous else {
+            fail("scale(by:) needs a contiguous floating tensor, got a \(isContiguous ? "" : "strided ")\(dtype) tensor")
+        }
+        let n = count
+        switch dtype {
+        case .float32:
+            let d = baseAddress.assumingMemoryBound(to: Float.self), a = Float(alpha)
+            for i in 0..<n { d[i] *= a }
+        default:
+            let d = baseAddress.assumingMemoryBound(to: Double.self)
+            for i in 0..<n { d[i] *= alpha }
+        }
+    }
+
+    /// Overwrites this tensor's elements with `alpha * source` (same shape; one pass when both are
+    /// contiguous and of one float dtype).
+    public func assign(_ source: Tensor, scaledBy alpha: Double) {
+        guard source.shape == shape else {
+            fail("assign(_:scaledBy:): source has shape \(describe(source.shape)) but the destination has \(describe(shape)); they must match")
+        }
+        guard dtype.isFloatingPoint, isContiguous, source.isContiguous, source.dtype == dtype else {
+            assign(source)
+            scale(by: alpha)
+            return
+        }
+        let n = count
+        switch dtype {
+        case .float32:
+            let d = baseAddress.assumingMemoryBound(to: Float.self), a = Float(alpha)
+            let s = source.baseAddress.assumingMemoryBound(to: Float.self)
+            for i in 0..<n { d[i] = a * s[i] }
+        default:
+            let d = baseAddress.assumingMemoryBound(to: Double.self)
+            let s = source.baseAddress.assumingMemoryBound(to: Double.self)
+            for i in 0..<n { d[i] = alpha * s[i] }
+        }
+    }
 }

@@ -43,9 +43,9 @@ public struct Tensor {
         self.meta = nil
     }
 
-    /// A new, uninitialised contiguous tensor.
-    
-    init(empty shape: [Int], dtype: DType) {
+    /// A new contiguous tensor whose elements are not initialised (PyTorch's `torch.empty`):
+    /// for buffers that are written in full before they are read.
+    public init(empty shape: [Int], dtype: DType) {
         for d in shape where d < 0 {
             fail("a shape cannot have negative sizes: \(describe(shape))")
         }
