@@ -11,8 +11,8 @@ import Tensors
 ///
 /// The sum is a blocking `MPI_Allreduce`: our backward pass has no per-parameter hook, so a bucket
 /// could only overlap the packing of the next one, and Open MPI's non-blocking `MPI_Iallreduce`
-/// (libnbc) took 8.3 ms where the blocking call took 2.1 ms for the 13.6 MB of the small LSTM
-/// preset (2 ranks on one machine, best of 20).
+/// (libnbc) took 5.2–6.9 ms where the blocking call took 2.6–3.1 ms for the 13.6 MB of the small
+/// LSTM preset (2 ranks on one machine, best of 20, two runs).
 public struct GradientAverager {
     public let communicator: Communicator
     /// 25 MiB, PyTorch DDP's default bucket size.

@@ -290,15 +290,25 @@ func sumOfSquares(_ t: Tensor) -> Double {
         for i in 0..<n { acc += p[i] * p[i] }
         return acc
     }
-    // Float32: partial sums in Float over short blocks (vectorisable), totals in Double.
-    let p = t.baseAddress.assumingMemoryBound(to: Float.self)
+    // Float32: four 8-lane partial sums over blocks of 4,096 (a single Float accumulator was one
+    // dependent add per element: 1.75 ms of a 35 ms batch-1 LSTM LM step for 3.4M gradients),
+    // block totals in Double.
+    let raw = UnsafeRawPointer(t.baseAddress), p = raw.assumingMemoryBound(to: Float.self)
     var total = 0.0, i = 0
     while i < n {
         let end = Swift.min(n, i + 4096)
-        var acc: Float = 0
-        for j in i..<end { acc += p[j] * p[j] }
+        var a0 = SIMD8<Float>(), a1 = a0, a2 = a0, a3 = a0
+        while i + 32 <= end {
+            let v0 = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let v1 = raw.loadUnaligned(fromByteOffset: 4 * (i + 8), as: SIMD8<Float>.self)
+            let v2 = raw.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD8<Float>.self)
+            let v3 = raw.loadUnaligned(fromByteOffset: 4 * (i + 24), as: SIMD8<Float>.self)
+            a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3   // no fma: the baseline target has none
+            i += 32
+        }
+        var acc = ((a0 + a1) + (a2 + a3)).sum()
+        while i < end { acc += p[i] * p[i]; i += 1 }
         total += Double(acc)
-        i = end
     }
     return total
 }

@@ -70,6 +70,28 @@ struct AutogradTests {
         #expect(close(hessianDiagonal.scalars, [3, -12, 12]))
     }
 
+    @Test("index-selected rows add their cotangents into the input's sum at their indices")
+    func indexSelectCotangentsScatter() throws {
+        // A tied table: a dense matmul contribution first, then two lookups with repeated rows,
+        // and a lookup along axis 1 of an intermediate that nothing else uses.
+        let g = RandomGenerator(seed: 11)
+        let w = Tensor.randn([5, 3], dtype: .float64, generator: g).requiringGrad()
+        let x = Tensor.randn([2, 3], dtype: .float64, generator: g)
+        let (c1, c2, c3) = (Tensor.randn([4, 3], dtype: .float64, generator: g),
+                            Tensor.randn([2, 3], dtype: .float64, generator: g),
+                            Tensor.randn([5, 2], dtype: .float64, generator: g))
+        let rows = Tensor([Int64(4), 1, 4, 0], shape: [4]), again = Tensor([Int64(1), 1], shape: [2])
+        let columns = Tensor([Int64(2), 2], shape: [2])
+        func loss() -> Tensor {
+            x.matmul(w.T).square().sum() + (w.indexSelect(axis: 0, rows) * c1).sum()
+                + (w.indexSelect(axis: 0, again) * c2).sum() + ((w * w).indexSelect(axis: 1, columns) * c3).sum()
+        }
+        try loss().backward()
+        // The recorded backward (createGraph) does not take the in-place path: the reference.
+        let reference = try grad(of: loss(), wrt: [w], createGraph: true)[0]
+        #expect(close(w.grad!.scalars, reference.scalars, 1e-12))
+    }
+
     @Test("grad(of:wrt:createGraph:) gives Hessian-vector products")
     func hessianVectorProduct() throws {
         // f(x) = xᵀ A x + Σ sin xᵢ has Hessian H = A + Aᵀ - diag(sin x).

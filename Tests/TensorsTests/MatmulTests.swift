@@ -62,6 +62,34 @@ import Tensors
         expectClose(sl.matmul(Tensor(vb, shape: [4, 5])), e3, shape: s3)
     }
 
+    @Test("float32 products with few rows (a recurrence's h Wᵀ and g W at small batches): odd widths, transposed weights, strided rows, batches, threads")
+    func fewRowProducts() {
+        var rng = TestRNG(83)
+        let saved = Threading.threadCount
+        defer { Threading.threadCount = saved }
+        for threads in [1, 2] {
+            Threading.threadCount = threads
+            do {
+                for (m, k, n) in [(1, 8, 24), (3, 13, 31), (4, 200, 800), (7, 9, 50), (10, 800, 200), (16, 64, 27), (17, 16, 24), (2, 8, 3)] {
+                    let va = rng.values(m * k), vb = rng.values(k * n)
+                    let (e, s) = reference(va, [m, k], vb, [k, n])
+                    let a = Tensor(va, shape: [m, k]).to(.float32)
+                    // B as stored [k, n] (NN) and as the transpose of a stored [n, k] weight (NT).
+                    let b = Tensor(vb, shape: [k, n]).to(.float32)
+                    let w = Tensor(vb, shape: [k, n]).T.contiguous().to(.float32)
+                    expectClose(a.matmul(b), e, shape: s, rel: 1e-5, abs: 1e-4, "NN m=\(m) k=\(k) n=\(n) threads=\(threads)")
+                    expectClose(a.matmul(w.T), e, shape: s, rel: 1e-5, abs: 1e-4, "NT m=\(m) k=\(k) n=\(n) threads=\(threads)")
+                    // A row-strided A (a column slice of a wider matrix) and a batch of two.
+                    let doubled = (0..<m).flatMap { i in Array(repeating: Array(va[(i * k)..<((i + 1) * k)]), count: 2).joined() }
+                    let wide = Tensor(doubled, shape: [m, 2 * k]).to(.float32).sliced(1, k, 2 * k)
+                    expectClose(wide.matmul(b), e, shape: s, rel: 1e-5, abs: 1e-4, "strided A m=\(m)")
+                    let batched = Tensor.stack([a, a], axis: 0).matmul(b)
+                    expectClose(batched, e + e, shape: [2] + s, rel: 1e-5, abs: 1e-4, "batch m=\(m)")
+                }
+            }
+        }
+    }
+
     @Test func mixedPrecisionPromotes() {
         let a = Tensor([1, 2, 3, 4] as [Float], shape: [2, 2])
         let b = Tensor([0.5, 0.25, 1, 2] as [Double], shape: [2, 2])

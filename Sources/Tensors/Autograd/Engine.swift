@@ -64,8 +64,9 @@ enum BackwardEngine {
         }
         // A slice's cotangent goes straight into its input's sum at the slice's window, instead
         // of into a zero-padded copy summed afterwards: an LSTM selects its input gates at each of
-        // 35 steps, attention splits q, k and v out of one projection.
-        func scatter(_ g: Tensor, _ window: SliceWindow, into a: Tensor?, owned: inout Bool) -> Tensor {
+        // 35 steps, attention splits q, k and v out of one projection. An index-select's rows are
+        // added at their indices the same way (an embedding tied to a decoder).
+        func scatter(_ g: Tensor, _ window: CotangentWindow, into a: Tensor?, owned: inout Bool) -> Tensor {
             let target: Tensor
             if let a, owned, a.hasRowMajorStrides, a.offset == 0, a.dtype == g.dtype {
                 target = a
@@ -75,15 +76,20 @@ enum BackwardEngine {
                 target = Tensor.zeros(window.fullShape, dtype: g.dtype)
             }
             owned = true
-            var strides = target.strides
-            strides[window.axis] *= window.step
-            let part = target.restrided(shape: g.shape, strides: strides, offset: window.start * target.strides[window.axis])
-            if a == nil {
-                Kernels.copy(g, into: part)
-            } else if part.isContiguous {
-                part.addScaled(g, 1)
-            } else {
-                part.assign(part.detached() + g.detached())
+            switch window {
+            case .slice(let w):
+                var strides = target.strides
+                strides[w.axis] *= w.step
+                let part = target.restrided(shape: g.shape, strides: strides, offset: w.start * target.strides[w.axis])
+                if a == nil {
+                    Kernels.copy(g, into: part)
+                } else if part.isContiguous {
+                    part.addScaled(g, 1)
+                } else {
+                    part.assign(part.detached() + g.detached())
+                }
+            case .rows(_, let axis, let indices):
+                target.addRows(axis: axis, indices, g)
             }
             return target
         }
@@ -157,7 +163,7 @@ enum BackwardEngine {
             guard let backward = node.backward else {
                 throw AutogradError("cannot run backward through '\(node.name)' a second time: its graph was freed by an earlier backward; pass retainGraph: true to the first call to keep it")
             }
-            if !createGraph, let window = node.sliceWindow, node.inputs.count == 1, let m = node.inputs[0],
+            if !createGraph, let window = node.window, node.inputs.count == 1, let m = node.inputs[0],
                window.fullShape == (m.gradFn?.outputShape ?? window.fullShape) {
                 if !retainGraph { node.free() }
                 if let child = m.gradFn {

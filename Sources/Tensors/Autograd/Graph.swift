@@ -27,6 +27,24 @@ struct SliceWindow {
     let step: Int
 }
 
+/// Where an operation's output sits in its single input, for a first-order backward that adds the
+/// cotangent into the input's sum there instead of building an input-sized cotangent first.
+enum CotangentWindow {
+    /// A slice (LSTM gate selects, attention's q/k/v split).
+    case slice(SliceWindow)
+    /// Rows `indices` (int64, contiguous) of an input of `fullShape` along `axis`, repeats
+    /// adding up: an index-select such as an embedding lookup, whose input-sized zero-filled
+    /// cotangent was then added to a tied decoder's gradient (two more passes over the table).
+    case rows(fullShape: [Int], axis: Int, indices: Tensor)
+
+    var fullShape: [Int] {
+        switch self {
+        case .slice(let w): w.fullShape
+        case .rows(let shape, _, _): shape
+        }
+    }
+}
+
 /// One recorded operation. Its backward maps the cotangent of the output to cotangents of the
 /// inputs, written with Tensor ops so that recording it gives higher derivatives.
 public final class Node {
@@ -49,10 +67,10 @@ public final class Node {
     var pendingCotangent: Tensor? { didSet { if pendingCotangent == nil { pendingOwned = false } } }
     /// True when `pendingCotangent` is a sum the engine made, which it may add into in place.
     var pendingOwned = false
-    /// Set on a slice's node: where its output sits in its input, so a first-order backward can
-    /// add the cotangent into the input's sum at that window instead of building a zero-padded
-    /// copy and summing it.
-    var sliceWindow: SliceWindow?
+    /// Set on a slice's or index-select's node: where its output sits in its input, so a
+    /// first-order backward can add the cotangent into the input's sum at that window instead of
+    /// building a zero-padded copy and summing it.
+    var window: CotangentWindow?
     var visitMark: UInt64 = 0
 
     init(name: String, inputs: [AutogradMeta?], outputShape: [Int], outputDType: DType,

@@ -33,9 +33,11 @@ extension Tensor {
                                   idx.baseAddress.assumingMemoryBound(to: Int64.self), Int64(idx.count), out.baseAddress)
         if bad >= 0 { Tensor.indexError("indexSelect", position: bad, indices: idx, size: n, axis: a) }
         let inShape = shape
-        return Tensor.record("indexSelect", out, [self]) { g, _ in
+        let selected = Tensor.record("indexSelect", out, [self]) { g, _ in
             [Tensor.zeros(inShape, dtype: g.dtype).indexAdd(axis: a, idx, g)]
         }
+        selected.meta?.gradFn?.window = .rows(fullShape: inShape, axis: a, indices: idx)
+        return selected
     }
 
     /// This tensor plus `source` added at `indices` along `axis` (repeated indices accumulate).
@@ -49,14 +51,20 @@ extension Tensor {
             fail("indexAdd: source has shape \(describe(source.shape)) but \(idx.count) indices along axis \(a) of \(describe(shape)) need \(describe(expected))")
         }
         let out = contiguousCopy()
-        let src = source.to(dtype).detached().contiguous()
-        let (outer, n, inner) = out.splitAround(a)
-        let bad = eq_index_add(dtype.code, Int64(outer), Int64(n), Int64(inner), src.baseAddress,
-                               idx.baseAddress.assumingMemoryBound(to: Int64.self), Int64(idx.count), out.baseAddress)
-        if bad >= 0 { Tensor.indexError("indexAdd", position: bad, indices: idx, size: n, axis: a) }
+        out.addRows(axis: a, idx, source)
         return Tensor.record("indexAdd", out, [self, source]) { g, _ in
             [g, g.indexSelect(axis: a, idx)]
         }
+    }
+
+    /// Adds `source`'s slices along `axis` into this contiguous tensor's at `indices` (int64,
+    /// contiguous; repeats accumulate), in place: indexAdd's kernel on a buffer its caller owns.
+    func addRows(axis a: Int, _ idx: Tensor, _ source: Tensor) {
+        let src = source.to(dtype).detached().contiguous()
+        let (outer, n, inner) = splitAround(a)
+        let bad = eq_index_add(dtype.code, Int64(outer), Int64(n), Int64(inner), src.baseAddress,
+                               idx.baseAddress.assumingMemoryBound(to: Int64.self), Int64(idx.count), baseAddress)
+        if bad >= 0 { Tensor.indexError("indexAdd", position: bad, indices: idx, size: n, axis: a) }
     }
 
     /// `out[..., j, ...] = self[..., index[..., j, ...], ...]` along `axis`; `index` has this

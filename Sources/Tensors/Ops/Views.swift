@@ -151,7 +151,7 @@ extension Tensor {
         let sliced = Tensor.record("slice", out, [self]) { g, _ in
             [g.sliceScattered(into: inShape, axis: a, start: s, step: step)]
         }
-        sliced.meta?.gradFn?.sliceWindow = SliceWindow(fullShape: inShape, axis: a, start: s, step: step)
+        sliced.meta?.gradFn?.window = .slice(SliceWindow(fullShape: inShape, axis: a, start: s, step: step))
         return sliced
     }
 
