@@ -89,14 +89,15 @@ void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, cons
     eq_active->softmax_backward(dtype, rows, n, y, g, dx, log);
 }
 
-void eq_cross_entropy(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets,
+void eq_cross_entropy(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets, double eps,
                       void *stats, void *loss) {
-    eq_active->cross_entropy(dtype, rows, n, x, targets, stats, loss);
+    eq_active->cross_entropy(dtype, rows, n, x, targets, eps, stats, loss);
 }
 
 void eq_cross_entropy_backward(int dtype, int64_t rows, int64_t n, const void *x, const void *stats,
-                               const int64_t *targets, double scale, void *dx) {
-    eq_active->cross_entropy_backward(dtype, rows, n, x, stats, targets, scale, dx);
+                               const int64_t *targets, const double *row_scale, double scale, double onehot,
+                               double uniform, void *dx) {
+    eq_active->cross_entropy_backward(dtype, rows, n, x, stats, targets, row_scale, scale, onehot, uniform, dx);
 }
 
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,

@@ -192,12 +192,12 @@ static double row_exp_sum_float(int64_t n, const float *x, float m) {
     for (; j < n; j++) tail += eq_expf(x[j] - m);
     return (double)eq_hsum8(_mm256_add_ps(s0, s1)) + tail;
 }
-static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float *dx) {
-    const __m256 vm = _mm256_set1_ps(m), vc = _mm256_set1_ps(c);
+static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float shift, float *dx) {
+    const __m256 vm = _mm256_set1_ps(m), vc = _mm256_set1_ps(c), vs = _mm256_set1_ps(shift);
     int64_t j = 0;
     for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(dx + j, _mm256_mul_ps(eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)), vc));
-    for (; j < n; j++) dx[j] = c * eq_expf(x[j] - m);
+        _mm256_storeu_ps(dx + j, _mm256_fmsub_ps(eq_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm)), vc, vs));
+    for (; j < n; j++) dx[j] = c * eq_expf(x[j] - m) - shift;
 }
 #else
 static double row_exp_sum_float(int64_t n, const float *x, float m) {
@@ -208,8 +208,8 @@ static double row_exp_sum_float(int64_t n, const float *x, float m) {
     for (; j < n; j++) acc[0] += eq_expf(x[j] - m);
     return lanes_sum(acc);
 }
-static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float *dx) {
-    for (int64_t j = 0; j < n; j++) dx[j] = c * eq_expf(x[j] - m);
+static void scaled_exp_row_float(int64_t n, const float *x, float m, float c, float shift, float *dx) {
+    for (int64_t j = 0; j < n; j++) dx[j] = c * eq_expf(x[j] - m) - shift;
 }
 #endif
 
@@ -219,31 +219,41 @@ typedef struct {
     const void *x;
     const int64_t *targets;
     void *stats, *out;
-    double scale;
+    const double *row_scale;
+    double eps, scale, onehot, uniform;
 } xent_job;
 
 static void xent_rows(int64_t lo, int64_t hi, void *vjob) {
     const xent_job *j = vjob;
     for (int64_t r = lo; r < hi; r++) {
         const int64_t t = j->targets[r];
+        double m, s, xt, mean = 0;
         if (j->dtype == EQ_F32) {
             const float *x = (const float *)j->x + r * j->n;
-            float m = row_max_f32(j->n, x);
-            if (m == -INFINITY) m = 0;
-            const double s = row_exp_sum_float(j->n, x, m);
-            ((float *)j->stats)[2 * r] = m;
+            float mf = row_max_f32(j->n, x);
+            if (mf == -INFINITY) mf = 0;
+            s = row_exp_sum_float(j->n, x, mf);
+            m = mf;
+            xt = x[t];
+            ((float *)j->stats)[2 * r] = mf;
             ((float *)j->stats)[2 * r + 1] = (float)(1.0 / s);
-            ((float *)j->out)[r] = (float)((double)(m - x[t]) + log(s));
+            if (j->eps != 0) { for (int64_t k = 0; k < j->n; k++) mean += x[k]; mean /= (double)j->n; }
         } else {
             const double *x = (const double *)j->x + r * j->n;
-            double m = x[0], s = 0;
+            m = x[0];
+            s = 0;
             for (int64_t k = 1; k < j->n; k++) m = x[k] > m ? x[k] : m;
             if (m == -INFINITY) m = 0;
             for (int64_t k = 0; k < j->n; k++) s += exp(x[k] - m);
+            xt = x[t];
             ((double *)j->stats)[2 * r] = m;
             ((double *)j->stats)[2 * r + 1] = 1.0 / s;
-            ((double *)j->out)[r] = (m - x[t]) + log(s);
+            if (j->eps != 0) { for (int64_t k = 0; k < j->n; k++) mean += x[k]; mean /= (double)j->n; }
         }
+        // lse − x_t as (m − x_t) + log s: adding m to log s first would round away low bits.
+        const double lse_minus = log(s);
+        const double loss = (1 - j->eps) * ((m - xt) + lse_minus) + (j->eps != 0 ? j->eps * ((m - mean) + lse_minus) : 0);
+        if (j->dtype == EQ_F32) ((float *)j->out)[r] = (float)loss; else ((double *)j->out)[r] = loss;
     }
 }
 
@@ -251,32 +261,34 @@ static void xent_backward_rows(int64_t lo, int64_t hi, void *vjob) {
     const xent_job *j = vjob;
     for (int64_t r = lo; r < hi; r++) {
         const int64_t t = j->targets[r];
+        const double sr = j->scale * (j->row_scale ? j->row_scale[r] : 1.0);
         if (j->dtype == EQ_F32) {
             const float *st = (const float *)j->stats + 2 * r;
             float *dx = (float *)j->out + r * j->n;
-            scaled_exp_row_float(j->n, (const float *)j->x + r * j->n, st[0], (float)(j->scale * st[1]), dx);
-            dx[t] -= (float)j->scale;
+            scaled_exp_row_float(j->n, (const float *)j->x + r * j->n, st[0], (float)(sr * st[1]), (float)(sr * j->uniform), dx);
+            dx[t] -= (float)(sr * j->onehot);
         } else {
             const double *x = (const double *)j->x + r * j->n, *st = (const double *)j->stats + 2 * r;
             double *dx = (double *)j->out + r * j->n;
-            const double c = j->scale * st[1];
-            for (int64_t k = 0; k < j->n; k++) dx[k] = c * exp(x[k] - st[0]);
-            dx[t] -= j->scale;
+            const double c = sr * st[1], shift = sr * j->uniform;
+            for (int64_t k = 0; k < j->n; k++) dx[k] = c * exp(x[k] - st[0]) - shift;
+            dx[t] -= sr * j->onehot;
         }
     }
 }
 
-void EQ_ISA(eq_cross_entropy)(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets,
+void EQ_ISA(eq_cross_entropy)(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets, double eps,
                               void *stats, void *loss) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    xent_job job = {dtype, n, x, targets, stats, loss, 0};
+    xent_job job = {dtype, n, x, targets, stats, loss, NULL, eps, 0, 0, 0};
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, xent_rows, &job);
 }
 
 void EQ_ISA(eq_cross_entropy_backward)(int dtype, int64_t rows, int64_t n, const void *x, const void *stats,
-                                       const int64_t *targets, double scale, void *dx) {
+                                       const int64_t *targets, const double *row_scale, double scale,
+                                       double onehot, double uniform, void *dx) {
     const int par = rows * n >= eq_parallel_threshold() && rows > 1;
-    xent_job job = {dtype, n, x, targets, (void *)stats, dx, scale};
+    xent_job job = {dtype, n, x, targets, (void *)stats, dx, row_scale, 0, scale, onehot, uniform};
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, xent_backward_rows, &job);
 }
 

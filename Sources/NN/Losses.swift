@@ -14,8 +14,8 @@ public enum Reduction: Sendable {
 /// ```
 public func crossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? = nil,
                          labelSmoothing: Double = 0, reduction: Reduction = .mean) -> Tensor {
-    guard logits.rank == 2 else {
-        fail("crossEntropy expects logits [N, classes], got \(logits.shape); flatten leading axes with reshaped([-1, classes])")
+    guard logits.rank == 2, logits.dtype.isFloatingPoint else {
+        fail("crossEntropy expects floating logits [N, classes], got \(logits.dtype) \(logits.shape); flatten leading axes with reshaped([-1, classes])")
     }
     let (n, classes) = (logits.shape[0], logits.shape[1])
     let (safe, keep, kept) = checkedTargets(targets, rows: n, classes: classes, ignoreIndex: ignoreIndex, loss: "crossEntropy")
@@ -23,25 +23,17 @@ public func crossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? 
     guard eps >= 0 && eps <= 1 else { fail("crossEntropy: labelSmoothing must be in [0, 1], got \(eps)") }
     let index = safe.reshaped([n, 1])
     let weight = keep.to(logits.dtype)
+    let rows = RowCrossEntropy(logits: logits, targets: safe, loss: "crossEntropy")
     let perExample = Tensor.custom("crossEntropy", inputs: [logits], forward: { xs in
-        // One fused row kernel gives log-softmax; the loss reads N entries (and row means) of it.
-        let logp = xs[0].logSoftmax(axis: 1)
-        var l = -logp.gather(axis: 1, index).reshaped([n]) * (1 - eps)
-        if eps > 0 { l = l - logp.mean(axis: 1) * eps }
-        return l * weight
+        rows.losses(xs[0], smoothing: eps) * weight
     }, backward: { g, _ in
         let scale = g * weight
-        if GradMode.isEnabled {
-            // Building a higher-order graph: stay with differentiable ops.
-            var d = logits.softmax(axis: 1)
-            d = d.scatterAdd(axis: 1, index, Tensor.full([n, 1], -(1 - eps), dtype: d.dtype))
-            if eps > 0 { d = d - eps / Double(classes) }
-            return [d * scale.reshaped([n, 1])]
-        }
-        // softmax − (1−ε)·onehot − ε/C, scaled per row, written in place into the fresh softmax.
-        let d = logits.detached().softmax(axis: 1)
-        scaleRowsInPlace(d, targets: safe, rowScale: scale, onehot: 1 - eps, uniform: eps / Double(classes))
-        return [d]
+        if !GradMode.isEnabled, let d = rows.gradient(scale: 1, rowScale: scale.to(.float64).scalars) { return [d] }
+        // Building a higher-order graph: stay with differentiable ops.
+        var d = logits.softmax(axis: 1)
+        d = d.scatterAdd(axis: 1, index, Tensor.full([n, 1], -(1 - eps), dtype: d.dtype))
+        if eps > 0 { d = d - eps / Double(classes) }
+        return [d * scale.reshaped([n, 1])]
     })
     return reduce(perExample, reduction, count: kept)
 }
@@ -91,28 +83,4 @@ func checkedTargets(_ targets: Tensor, rows: Int, classes: Int, ignoreIndex: Int
     let safe = Tensor.where(keep, flat, Tensor.zeros([rows], dtype: .int64))
     let kept = Int(keep.to(.int64).sum().item)
     return (safe, keep, kept)
-}
-
-/// d[i, j] ← (d[i, j] − uniform − onehot·[j = tᵢ]) · rowScale[i], in place on a fresh contiguous
-/// [N, C] tensor (one pass instead of the four that separate ops would take).
-func scaleRowsInPlace(_ d: Tensor, targets: Tensor, rowScale: Tensor, onehot: Double, uniform: Double) {
-    let (n, c) = (d.shape[0], d.shape[1])
-    let t = targets.toArray(Int64.self)
-    let s = rowScale.scalars
-    func run<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>) {
-        let u = T(uniform), o = T(onehot)
-        for i in 0..<n {
-            let row = p + i * c, k = T(s[i])
-            if uniform != 0 {
-                for j in 0..<c { row[j] = (row[j] - u) * k }
-            } else {
-                for j in 0..<c { row[j] *= k }
-            }
-            row[Int(t[i])] -= o * k
-        }
-    }
-    switch d.dtype {
-    case .float32: run(d.baseAddress.assumingMemoryBound(to: Float.self))
-    default: run(d.baseAddress.assumingMemoryBound(to: Double.self))
-    }
 }

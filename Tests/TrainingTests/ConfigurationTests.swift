@@ -184,20 +184,32 @@ import Tensors
         #expect(abs(tokenCrossEntropy(x, t).item - crossEntropy(x, t).item) < 1e-5)
     }
 
-    @Test("the row kernel's value and first-order gradient match crossEntropy's: float32 rows with vector tails, float64, strided logits",
+    @Test("the cross-entropy row kernel's values and first-order gradients match composed ops: float32 rows with vector tails, float64, strided logits, label smoothing, ignored rows",
           arguments: [DType.float32, .float64])
-    func kernelMatchesCrossEntropy(dtype: DType) throws {
+    func rowKernelMatchesComposedOps(dtype: DType) throws {
         let g = RandomGenerator(seed: 6)
         let wide = (Tensor.randn([37, 9], dtype: dtype, generator: g) * 3).T    // [9, 37], not contiguous
         let targets = Tensor((0..<9).map { Int64(($0 * 7) % 37) }, shape: [9])
-        let a = wide.requiringGrad(), b = wide.contiguous().requiringGrad()
-        let (ours, reference) = (tokenCrossEntropy(a, targets), crossEntropy(b, targets))
         let tolerance = dtype == .float32 ? 1e-5 : 1e-12
-        #expect(abs(ours.item - reference.item) < tolerance * Swift.max(1, abs(reference.item)))
-        try (ours * 2.5).backward()
-        try (reference * 2.5).backward()
-        for (x, y) in zip(a.grad!.contiguous().scalars, b.grad!.contiguous().scalars) {
-            #expect(abs(x - y) < tolerance, "gradient \(x) against \(y)")
+        func composed(_ x: Tensor, eps: Double, keep: Tensor) -> Tensor {
+            let logp = x.logSoftmax(axis: 1)
+            let picked = logp.gather(axis: 1, targets.reshaped([9, 1])).reshaped([9])
+            let perRow = -(picked * (1 - eps) + logp.mean(axis: 1) * eps) * keep
+            return perRow.sum() / keep.sum().item
+        }
+        let all = Tensor.ones([9], dtype: dtype)
+        var someIgnored = targets.to(dtype) * 0 + 1
+        someIgnored = Tensor.where(targets .== 14, someIgnored * 0, someIgnored)    // rows with target 14
+        for (name, eps, ignore, keep) in [("token", 0.0, nil as Int?, all), ("smoothed", 0.1, nil, all), ("ignored", 0.1, 14, someIgnored)] {
+            let a = wide.requiringGrad(), b = wide.contiguous().requiringGrad()
+            let ours = name == "token" ? tokenCrossEntropy(a, targets) : crossEntropy(a, targets, ignoreIndex: ignore, labelSmoothing: eps)
+            let reference = composed(b, eps: eps, keep: keep)
+            #expect(abs(ours.item - reference.item) < tolerance * Swift.max(1, abs(reference.item)), "\(name)")
+            try (ours * 2.5).backward()
+            try (reference * 2.5).backward()
+            for (x, y) in zip(a.grad!.contiguous().scalars, b.grad!.contiguous().scalars) {
+                #expect(abs(x - y) < tolerance, "\(name): gradient \(x) against \(y)")
+            }
         }
     }
 }

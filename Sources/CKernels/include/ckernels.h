@@ -159,13 +159,16 @@ void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int 
 void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
                          void *dx, int log);
 /// Cross entropy of each contiguous row of logits x [rows, n] against int64 targets (each in
-/// [0, n)): loss[r] = log Σ exp(x[r]) − x[r, t[r]], without writing a log-softmax. stats [rows, 2]
-/// receives each row's max and 1/Σ exp(x − max), for eq_cross_entropy_backward.
-void eq_cross_entropy(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets,
+/// [0, n)), with label smoothing eps: loss[r] = lse − (1 − eps)·x[r, t[r]] − eps·mean(x[r]), where
+/// lse = log Σ exp(x[r]), without writing a log-softmax. stats [rows, 2] receives each row's max
+/// and 1/Σ exp(x − max), for eq_cross_entropy_backward.
+void eq_cross_entropy(int dtype, int64_t rows, int64_t n, const void *x, const int64_t *targets, double eps,
                       void *stats, void *loss);
-/// dx = scale · (softmax(x) − onehot(t)) for each row, from the forward's stats: one pass over x.
+/// dx[r] = s_r · (softmax(x[r]) − uniform − onehot·[j = t[r]]) with s_r = scale · row_scale[r]
+/// (row_scale may be NULL: 1), from the forward's stats: one pass over x.
 void eq_cross_entropy_backward(int dtype, int64_t rows, int64_t n, const void *x, const void *stats,
-                               const int64_t *targets, double scale, void *dx);
+                               const int64_t *targets, const double *row_scale, double scale, double onehot,
+                               double uniform, void *dx);
 /// Layer norm of each row; gamma/beta may be NULL. mean and rstd (length rows) may be NULL.
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd);
