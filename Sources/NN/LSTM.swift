@@ -39,7 +39,11 @@ public final class LSTMCell: Module {
 
     /// One step from precomputed input gates [batch, 4·hidden].
     public func step(inputGates gx: Tensor, state: (h: Tensor, c: Tensor)) -> (h: Tensor, c: Tensor) {
-        let gates = gx + state.h.matmul(weightHH.T)
+        step(inputGates: gx, recurrentWeight: weightHH, state: state)
+    }
+
+    func step(inputGates gx: Tensor, recurrentWeight: Tensor, state: (h: Tensor, c: Tensor)) -> (h: Tensor, c: Tensor) {
+        let gates = gx + state.h.matmul(recurrentWeight.T)
         let parts = gates.chunked(4, axis: 1)
         let i = parts[0].sigmoid(), f = parts[1].sigmoid(), g = parts[2].tanh(), o = parts[3].sigmoid()
         let c = f * state.c + i * g
@@ -80,21 +84,16 @@ public final class LSTM: Module {
     /// The states are one (h, c) per layer; nil starts from zeros.
     public func callAsFunction(_ x: Tensor, state: [(h: Tensor, c: Tensor)]? = nil) -> (output: Tensor, state: [(h: Tensor, c: Tensor)]) {
         guard x.rank == 3 else { fail("LSTM expects a time-first input [T, batch, features], got \(x.shape)") }
-        let steps = x.shape[0], batch = x.shape[1]
+        let batch = x.shape[1]
         var input = x
         var finals: [(h: Tensor, c: Tensor)] = []
         for (l, cell) in cells.enumerated() {
             if l > 0 { input = dropout(input) }
             let gx = cell.inputGates(input)
-            var s = state?[l] ?? cell.zeroState(batch: batch, dtype: x.dtype)
-            var outs: [Tensor] = []
-            outs.reserveCapacity(steps)
-            for t in 0..<steps {
-                s = cell.step(inputGates: gx.select(0, t), state: s)
-                outs.append(s.h)
-            }
-            input = Tensor.stack(outs, axis: 0)
-            finals.append(s)
+            let s = state?[l] ?? cell.zeroState(batch: batch, dtype: x.dtype)
+            let (outputs, final) = LSTMRecurrence.run(cell, inputGates: gx, state: s)
+            input = outputs
+            finals.append(final)
         }
         return (input, finals)
     }

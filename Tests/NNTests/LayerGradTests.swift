@@ -109,6 +109,48 @@ import Tensors
     #expect(maxAbsDiff(h, o * cRef.tanh()) < 1e-12)
 }
 
+@Test("the fused recurrence: outputs, final states and all gradients as stepping the cell, gradchecks of every input and state, second derivatives")
+func lstmRecurrenceMatchesStepsAndGradchecks() throws {
+    let lstm = LSTM(3, 4, layers: 2, dtype: .float64)
+    let x = randn64([5, 2, 3], seed: 7)
+    let states = [(randn64([2, 4], seed: 8), randn64([2, 4], seed: 9)), (randn64([2, 4], seed: 10), randn64([2, 4], seed: 11))]
+    let weights = randn64([5, 2, 4], seed: 12), hw = randn64([2, 4], seed: 13), cw = randn64([2, 4], seed: 14)
+    // A loss that reads every output and both final states of every layer.
+    func loss(_ out: Tensor, _ finals: [(h: Tensor, c: Tensor)]) -> Tensor {
+        finals.reduce((out * weights).sum()) { $0 + ($1.h * hw).sum() + ($1.c * cw).square().sum() }
+    }
+    // The reference: the same layers stepped one cell call at a time, recorded op by op.
+    func stepped() -> Tensor {
+        var input = x
+        var finals: [(h: Tensor, c: Tensor)] = []
+        for (l, cell) in lstm.cells.enumerated() {
+            let gx = cell.inputGates(input)
+            var s = (h: states[l].0, c: states[l].1)
+            var outs: [Tensor] = []
+            for t in 0..<5 { s = cell.step(inputGates: gx.select(0, t), state: s); outs.append(s.h) }
+            input = Tensor.stack(outs, axis: 0)
+            finals.append(s)
+        }
+        return loss(input, finals)
+    }
+    let params = lstm.parameters()
+    let (out, finals) = lstm(x, state: states.map { (h: $0.0, c: $0.1) })
+    let fused = try grad(of: loss(out, finals), wrt: params)
+    let reference = try grad(of: stepped(), wrt: params)
+    #expect(abs(loss(out, finals).item - stepped().item) < 1e-12)
+    for (a, b) in zip(fused, reference) { #expect(maxAbsDiff(a, b) < 1e-12) }
+    // Every input and initial state, first and second order (the recorded backward).
+    let f: ([Tensor]) -> Tensor = { xs in
+        let (o, fs) = lstm(xs[0], state: [(h: xs[1], c: xs[2]), (h: xs[3], c: xs[4])])
+        return loss(o, fs)
+    }
+    let inputs = [x, states[0].0, states[0].1, states[1].0, states[1].1]
+    let first = try gradcheck(f, inputs: inputs)
+    #expect(first.passed, "\(first)")
+    let second = try gradgradcheck(f, inputs: inputs)
+    #expect(second.passed, "\(second)")
+}
+
 @Test func attentionGradchecksWithCausalMaskMemoryAndRelativePositions() throws {
     let attn = MultiHeadAttention(4, heads: 2, causal: true, relative: true)
     let x = randn64([2, 3, 4]), mem = randn64([2, 2, 4], seed: 3)
