@@ -100,6 +100,11 @@ void eq_cross_entropy_backward(int dtype, int64_t rows, int64_t n, const void *x
     eq_active->cross_entropy_backward(dtype, rows, n, x, stats, targets, row_scale, scale, onehot, uniform, dx);
 }
 
+void eq_softmax_masked(int dtype, int64_t rows, int64_t n, const void *x, const uint8_t *mask,
+                       int64_t mask_rows, double scale, double fill, void *y) {
+    eq_active->softmax_masked(dtype, rows, n, x, mask, mask_rows, scale, fill, y);
+}
+
 void eq_layernorm(int dtype, int64_t rows, int64_t n, const void *x, const void *gamma,
                   const void *beta, double eps, void *y, void *mean, void *rstd) {
     eq_active->layernorm(dtype, rows, n, x, gamma, beta, eps, y, mean, rstd);

@@ -141,6 +141,46 @@ void EQ_ISA(eq_softmax)(int dtype, int64_t rows, int64_t n, const void *x, void 
     eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, softmax_rows, &job);
 }
 
+// Attention's scale, mask and softmax in one row pass: v = scale·x (fill where masked) is written
+// into the output row, which then sits in L1 for the softmax in place. Each element is rounded as
+// the separate product, masked_fill and softmax round it, so results match those ops exactly.
+typedef struct {
+    int dtype;
+    int64_t n, mask_rows;
+    const void *x;
+    const uint8_t *mask;
+    double scale, fill;
+    void *y;
+} masked_softmax_job;
+
+static void masked_softmax_rows(int64_t lo, int64_t hi, void *vjob) {
+    const masked_softmax_job *j = vjob;
+    for (int64_t r = lo; r < hi; r++) {
+        const uint8_t *m = j->mask ? j->mask + (r % j->mask_rows) * j->n : 0;
+        if (j->dtype == EQ_F32) {
+            const float *x = (const float *)j->x + r * j->n;
+            float *y = (float *)j->y + r * j->n;
+            const float s = (float)j->scale, f = (float)j->fill;
+            if (m) { for (int64_t k = 0; k < j->n; k++) y[k] = m[k] ? f : x[k] * s; }
+            else { for (int64_t k = 0; k < j->n; k++) y[k] = x[k] * s; }
+            softmax_row_float(j->n, y, y, 0);
+        } else {
+            const double *x = (const double *)j->x + r * j->n;
+            double *y = (double *)j->y + r * j->n;
+            if (m) { for (int64_t k = 0; k < j->n; k++) y[k] = m[k] ? j->fill : x[k] * j->scale; }
+            else { for (int64_t k = 0; k < j->n; k++) y[k] = x[k] * j->scale; }
+            softmax_row_double(j->n, y, y, 0);
+        }
+    }
+}
+
+void EQ_ISA(eq_softmax_masked)(int dtype, int64_t rows, int64_t n, const void *x, const uint8_t *mask,
+                               int64_t mask_rows, double scale, double fill, void *y) {
+    const int par = rows * n >= eq_parallel_threshold() && rows > 1;
+    masked_softmax_job job = {dtype, n, mask_rows > 0 ? mask_rows : 1, x, mask, scale, fill, y};
+    eq_parallel_chunks(rows, eq_dynamic_chunk(rows), par, masked_softmax_rows, &job);
+}
+
 // softmax: dx = y * (g - sum(g * y)); log-softmax: dx = g - exp(y) * sum(g).
 #define SOFTMAX_BWD_ROW(T, EXPF)                                                            \
     static void softmax_bwd_row_##T(int64_t n, const T *y, const T *g, T *dx, int use_log) {    \

@@ -115,9 +115,9 @@ public final class DEQTransformerCell: Module {
         let rk = positionProjection(r).reshaped([k, heads, headSize]).permuted(1, 2, 0)        // [H, dh, K]
         let ac = (q + contentBias.reshaped([1, heads, 1, headSize])).matmul(keys.transposed(-1, -2))
         let bd = MultiHeadAttention.relativeShift((q + positionBias.reshaped([1, heads, 1, headSize])).matmul(rk.unsqueezed(0)))
-        let scores = ((ac + bd) * (1 / Double(headSize).squareRoot()))
-            .maskedFill(DEQTransformerCell.mask(queries: t, memory: m, localSize: localSize), -1e30)
-        let attended = attentionDropout(scores.softmax(axis: -1)).matmul(values)
+        let probabilities = (ac + bd).scaledMaskedSoftmax(scale: 1 / Double(headSize).squareRoot(),
+                                                          mask: DEQTransformerCell.mask(queries: t, memory: m, localSize: localSize))
+        let attended = attentionDropout(probabilities).matmul(values)
         let a = attentionOutputDropout(out(attended.permuted(0, 2, 1, 3).reshaped([b, t, modelSize])))
         let h = preNorm ? a + z : norm(a + z)
         let ffInput = preNorm ? norm(h) : h

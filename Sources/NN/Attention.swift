@@ -97,7 +97,7 @@ public final class MultiHeadAttention: Module {
         let q = splitHeads(parts[0].sliced(1, m))               // queries only for the new segment
         let keys = splitHeads(parts[1]), values = splitHeads(parts[2])
         let scale = 1 / Double(headSize).squareRoot()
-        var scores: Tensor
+        let unscaled: Tensor                                       // scores before the 1/√d scale
         if relative, let encoding, let positionProjection, let contentBias, let positionBias {
             let u = contentBias.reshaped([1, heads, 1, headSize])
             let vb = positionBias.reshaped([1, heads, 1, headSize])
@@ -106,22 +106,21 @@ public final class MultiHeadAttention: Module {
             let r = encoding(positions: Tensor.arange(Double(k - 1), -1, step: -1, dtype: x.dtype))
             let rk = positionProjection(r).reshaped([k, heads, headSize]).permuted(1, 2, 0)  // [H, dh, K]
             let bd = MultiHeadAttention.relativeShift((q + vb).matmul(rk.unsqueezed(0)))
-            scores = (ac + bd) * scale
+            unscaled = ac + bd
         } else {
-            scores = q.matmul(keys.transposed(-1, -2)) * scale
+            unscaled = q.matmul(keys.transposed(-1, -2))
         }
-        if causal {
-            scores = scores.maskedFill(MultiHeadAttention.causalMask(queries: t, memory: m), -1e30)
-        }
+        let mask = causal ? MultiHeadAttention.causalMask(queries: t, memory: m) : nil
         var context: Tensor
         if let pk = persistentKeys, let pv = persistentValues {
             // One softmax over the sequence's keys and the persistent ones together.
             let n = pk.shape[1]
+            let scores = mask.map { (unscaled * scale).maskedFill($0, -1e30) } ?? unscaled * scale
             let persistentScores = q.matmul(pk.transposed(-1, -2).unsqueezed(0)) * scale   // [B, H, T, N]
             let probs = attentionDropout(Tensor.concat([scores, persistentScores], axis: -1).softmax(axis: -1))
             context = probs.sliced(-1, 0, k).matmul(values) + probs.sliced(-1, k, k + n).matmul(pv.unsqueezed(0))
         } else {
-            context = attentionDropout(scores.softmax(axis: -1)).matmul(values)
+            context = attentionDropout(unscaled.scaledMaskedSoftmax(scale: scale, mask: mask)).matmul(values)
         }
         return out(context.permuted(0, 2, 1, 3).reshaped([b, t, modelSize]))
     }

@@ -82,4 +82,32 @@ import Tensors
         let c = Tensor.full([2, 4], 3, dtype: dtype).layerNorm()
         #expect(c.scalars.allSatisfy { $0 == 0 })
     }
+
+    @Test("scaledMaskedSoftmax gives the scale, masked fill and softmax ops' values bit for bit, and gradchecks",
+          arguments: [DType.float32, .float64])
+    func scaledMaskedSoftmaxMatchesTheOps(dtype: DType) throws {
+        let g = RandomGenerator(seed: 21)
+        let x = Tensor.randn([2, 3, 4, 37], dtype: dtype, generator: g) * 4          // rows longer than a vector, with tails
+        let i = Tensor.arange(4).reshaped([4, 1]) + 33, j = Tensor.arange(37).reshaped([1, 37])
+        let causal = j .> i                                                        // [4, 37], as attention's mask
+        for mask in [causal, nil] as [Tensor?] {
+            let fused = x.scaledMaskedSoftmax(scale: 0.125, mask: mask)
+            let scaled = x * 0.125
+            let ops = (mask.map { scaled.maskedFill($0, -1e30) } ?? scaled).softmax(axis: -1)
+            #expect(fused.scalars == ops.scalars)
+        }
+        // A mask shaped as the last axis only, and a strided input.
+        let strided = x.transposed(1, 2)                                           // [2, 4, 3, 37]
+        let lastAxis = j.reshaped([37]) .> 30
+        #expect(strided.scaledMaskedSoftmax(scale: 2, mask: lastAxis).scalars
+                == (strided * 2).maskedFill(lastAxis, -1e30).softmax(axis: -1).scalars)
+        guard dtype == .float64 else { return }
+        let small = Tensor.randn([2, 3, 5], dtype: .float64, generator: g)
+        let m = Tensor.arange(5).reshaped([1, 5]) .> (Tensor.arange(3).reshaped([3, 1]) + 1)
+        let f: ([Tensor]) -> Tensor = { xs in xs[0].scaledMaskedSoftmax(scale: 0.7, mask: m) * Tensor.arange(5, dtype: .float64) }
+        let first = try gradcheck(f, inputs: [small])
+        #expect(first.passed, "\(first)")
+        let second = try gradgradcheck(f, inputs: [small])
+        #expect(second.passed, "\(second)")
+    }
 }

@@ -155,6 +155,11 @@ void eq_reduce(int op, int dtype, int64_t outer, int64_t k, int64_t inner,
 
 /// Softmax (or log-softmax when log != 0) of each contiguous row of length n.
 void eq_softmax(int dtype, int64_t rows, int64_t n, const void *x, void *y, int log);
+/// Softmax of each contiguous row of length n of v = scale · x, where v is `fill` at the entries
+/// whose mask byte is nonzero (masked_fill then softmax, in one pass over x). mask (may be NULL:
+/// nothing masked) holds mask_rows rows of n bytes; row r of x uses mask row r % mask_rows.
+void eq_softmax_masked(int dtype, int64_t rows, int64_t n, const void *x, const uint8_t *mask,
+                       int64_t mask_rows, double scale, double fill, void *y);
 /// Backward of softmax/log-softmax given the output y and incoming gradient g.
 void eq_softmax_backward(int dtype, int64_t rows, int64_t n, const void *y, const void *g,
                          void *dx, int log);

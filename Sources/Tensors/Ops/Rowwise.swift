@@ -39,6 +39,35 @@ extension Tensor {
         }
     }
 
+    /// softmax(scale · x) over the last axis with the entries where `mask` is true set to `fill`
+    /// first — `(x * scale).maskedFill(mask, fill).softmax(axis: -1)`, attention's scores to
+    /// probabilities — in one row pass instead of three ops with two intermediate tensors, and a
+    /// backward of one softmax VJP (masked entries have zero probability, so no gradient). `mask`
+    /// is a bool tensor shaped as the trailing axes of this one (a causal [T, K] mask for scores
+    /// [B, H, T, K]), or nil. Gives the same values as the three ops, bit for bit.
+    public func scaledMaskedSoftmax(scale: Double, mask: Tensor?, fill: Double = -1e30) -> Tensor {
+        guard dtype.isFloatingPoint, rank >= 1 else { fail("scaledMaskedSoftmax needs a floating tensor of rank ≥ 1, got \(dtype) \(describe(shape))") }
+        let n = shape[rank - 1]
+        var maskBytes: Tensor?
+        if let mask {
+            guard mask.dtype == .bool, mask.rank >= 1, mask.rank <= rank, Array(shape.suffix(mask.rank)) == mask.shape else {
+                fail("scaledMaskedSoftmax: the mask must be a bool tensor shaped as the trailing axes of \(describe(shape)), got \(mask.dtype) \(describe(mask.shape))")
+            }
+            maskBytes = mask.isContiguous ? mask.detached() : mask.contiguousCopy()
+        }
+        let x = isContiguous ? detached() : contiguousCopy()
+        let y = Tensor(empty: shape, dtype: dtype)
+        let rows = count / Swift.max(n, 1)
+        let maskRows = maskBytes.map { $0.count / Swift.max(n, 1) } ?? 1
+        eq_softmax_masked(dtype.code, Int64(rows), Int64(n), x.baseAddress,
+                          maskBytes.map { UnsafePointer($0.baseAddress.assumingMemoryBound(to: UInt8.self)) },
+                          Int64(maskRows), scale, fill, y.baseAddress)
+        let axis = rank - 1
+        return Tensor.record("scaledMaskedSoftmax", y, [self], saveOutput: true) { g, y in
+            [Tensor.softmaxBackward(g, y, axis: axis) * scale]
+        }
+    }
+
     /// y (g - Σ g y): the VJP of softmax, itself differentiable.
     static func softmaxBackward(_ g: Tensor, _ y: Tensor, axis: Int) -> Tensor {
         let out: Tensor
