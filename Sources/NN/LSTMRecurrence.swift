@@ -13,7 +13,8 @@ enum LSTMRecurrence {
         let steps = gx.shape[0]
         guard steps > 0 else { return (Tensor.zeros([0] + state.h.shape, dtype: state.h.dtype), state) }
         let w = cell.weightHH
-        let saved = SavedSteps()
+        // Nothing is kept for a backward that cannot happen (evaluation, generation).
+        let saved = GradMode.isEnabled && [gx, w, state.h, state.c].contains(where: \.requiresGrad) ? SavedSteps() : nil
         // The output stacks h₁ … h_T and, as a last slice, c_T: Tensor.custom records one output.
         let packed = Tensor.custom("lstmRecurrence", inputs: [gx, w, state.h, state.c], forward: { xs in
             forward(gx: xs[0], w: xs[1], h0: xs[2], c0: xs[3], saving: saved)
@@ -21,7 +22,7 @@ enum LSTMRecurrence {
             if GradMode.isEnabled {
                 return recordedVJP(cell, gx: gx, w: w, h0: state.h, c0: state.c, cotangent: g)
             }
-            return saved.vjp(cotangent: g, w: w.detached(), h0: state.h.detached())
+            return saved?.vjp(cotangent: g, w: w.detached(), h0: state.h.detached()) ?? [nil, nil, nil, nil]
         })
         let outputs = packed.narrow(0, start: 0, length: steps)
         return (outputs, (outputs.select(0, steps - 1), packed.select(0, steps)))
@@ -58,20 +59,23 @@ enum LSTMRecurrence {
         }
     }
 
-    static func forward(gx: Tensor, w: Tensor, h0: Tensor, c0: Tensor, saving saved: SavedSteps) -> Tensor {
+    static func forward(gx: Tensor, w: Tensor, h0: Tensor, c0: Tensor, saving saved: SavedSteps?) -> Tensor {
         var (h, c) = (h0, c0)
         var outputs: [Tensor] = []
         let wT = w.T
         for t in 0..<gx.shape[0] {
             let parts = (gx.select(0, t) + h.matmul(wT)).chunked(4, axis: 1)
             let i = parts[0].sigmoid(), f = parts[1].sigmoid(), g = parts[2].tanh(), o = parts[3].sigmoid()
-            saved.previousC.append(c)
+            let previous = c
             c = f * c + i * g
             let th = c.tanh()
             h = o * th
-            saved.gates.append((i, f, g, o))
-            saved.tanhC.append(th)
-            saved.hidden.append(h)
+            if let saved {
+                saved.gates.append((i, f, g, o))
+                saved.previousC.append(previous)
+                saved.tanhC.append(th)
+                saved.hidden.append(h)
+            }
             outputs.append(h)
         }
         outputs.append(c)
