@@ -25,8 +25,15 @@ const char *eq_blas_core_name(void) {
     return name ? name : "unknown";
 }
 
+static const char *faster_core(void);
+
 const char *eq_blas_recommended_core(void) {
-    if (getenv("OPENBLAS_CORETYPE") != NULL) return NULL;
+    return getenv("OPENBLAS_CORETYPE") != NULL ? NULL : faster_core();
+}
+
+const char *eq_blas_faster_core(void) { return faster_core(); }
+
+static const char *faster_core(void) {
     const char *current = eq_blas_core_name();
     // Generic fallbacks are replaced, and on a CPU with AVX-512 the cores whose kernels stop at
     // AVX2; any other core OpenBLAS recognised is its own choice.

@@ -43,8 +43,9 @@ struct BenchKernels: ParsableCommand {
         var timer = KernelTimer()
         timer.budgetSeconds = seconds
         if !json {
-            print("threads: \(Threading.threadCount), kernels: \(Threading.kernels)"
+            print("threads: \(Threading.threadCount), kernels: \(Threading.kernels), BLAS: OpenBLAS \(BLASCore.name)"
                   + (Threading.openMP ? "" : " (built without OpenMP: C loops run serially)"))
+            if let note = BLASCore.pinnedSlowerNote { print("note: \(note)") }
             print(pad("workload", 22) + pad("ms (median)", 14, right: true) + pad("GFLOP/s", 10, right: true)
                   + pad("samples", 9, right: true) + "  what")
         }

@@ -235,6 +235,9 @@ void eq_rows_subtract_combination(int dtype, int64_t count, int64_t n, const voi
 // allow when OpenBLAS fell back to a generic one (NULL otherwise, or when OPENBLAS_CORETYPE is set).
 const char *eq_blas_core_name(void);
 const char *eq_blas_recommended_core(void);
+/// The same choice made whether or not OPENBLAS_CORETYPE is set: a faster core than the one in use
+/// (NULL when the one in use is already the fastest this CPU allows).
+const char *eq_blas_faster_core(void);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,14 @@ public enum BLASCore {
     /// to AVX2 kernels on a CPU with AVX-512) and `OPENBLAS_CORETYPE` is not set; nil otherwise.
     public static var recommended: String? { eq_blas_recommended_core().map { String(cString: $0) } }
 
+    /// A note for benchmark headers when `OPENBLAS_CORETYPE` (set by the user or the machine, so
+    /// kept) pins kernels slower than this CPU allows: on a Zen 5 machine whose environment sets
+    /// Haswell, sgemm runs at half the rate of the SkylakeX kernels. nil otherwise.
+    public static var pinnedSlowerNote: String? {
+        guard let set = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], let faster = eq_blas_faster_core() else { return nil }
+        return "OPENBLAS_CORETYPE=\(set) is set and keeps OpenBLAS on \(name) kernels; this CPU runs the \(String(cString: faster)) kernels faster (about 2x on sgemm): unset the variable or set OPENBLAS_CORETYPE=\(String(cString: faster))"
+    }
+
     /// When OpenBLAS chose slower kernels than the CPU allows, runs this program again from the start with
     /// `OPENBLAS_CORETYPE` set to the recommended family (OpenBLAS reads it only while loading).
     /// Returns without doing anything otherwise, or when the re-launch is impossible. Call it
