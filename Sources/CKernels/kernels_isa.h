@@ -45,8 +45,8 @@ extern const eq_kernel_table eq_kernels_avx2;
     {                                                                                       \
         NAME, EQ_ISA(eq_unary), EQ_ISA(eq_binary), EQ_ISA(eq_where), EQ_ISA(eq_copy),       \
         EQ_ISA(eq_fill), EQ_ISA(eq_arange), EQ_ISA(eq_axpy), EQ_ISA(eq_reduce),             \
-        EQ_ISA(eq_softmax), EQ_ISA(eq_softmax_backward), EQ_ISA(eq_softmax_masked), EQ_ISA(eq_layernorm),            \
-        EQ_ISA(eq_layernorm_backward), EQ_ISA(eq_cross_entropy),                            \
+        EQ_ISA(eq_softmax), EQ_ISA(eq_softmax_backward), EQ_ISA(eq_softmax_masked),         \
+        EQ_ISA(eq_layernorm), EQ_ISA(eq_layernorm_backward), EQ_ISA(eq_cross_entropy),      \
         EQ_ISA(eq_cross_entropy_backward)                                                   \
     }
 

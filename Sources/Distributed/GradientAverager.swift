@@ -29,10 +29,11 @@ public struct GradientAverager {
         let scale = 1.0 / Double(communicator.size)
         for bucket in buckets(parameters.filter(\.requiresGrad).reversed()) {
             let buffer = Tensor(empty: [bucket.reduce(0) { $0 + $1.count }], dtype: bucket[0].dtype)
-            let windows = bucket.reduce(into: (views: [Tensor](), offset: 0)) { acc, p in
-                acc.views.append(buffer.narrow(0, start: acc.offset, length: p.count).reshaped(p.shape))
-                acc.offset += p.count
-            }.views
+            var offset = 0
+            let windows = bucket.map { p in
+                defer { offset += p.count }
+                return buffer.narrow(0, start: offset, length: p.count).reshaped(p.shape)
+            }
             for (p, window) in zip(bucket, windows) {
                 window.assign(p.grad?.detached() ?? p.zerosLike(), scaledBy: scale)
             }

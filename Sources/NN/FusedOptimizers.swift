@@ -14,7 +14,6 @@ public struct ParameterUpdate {
 /// passes and temporaries per parameter: 6–7 ns per parameter for Adam on a 16.5 M-parameter
 /// ReZero net on one thread (Docs/Performance.md has the fused figures).
 extension Optimizer {
-
     /// Splits a step's items into groups the kernels can take (contiguous float tensors, by
     /// dtype) and the rest, which the caller updates one by one.
     func fusedGroups(_ items: [ParameterUpdate], extra: (ParameterUpdate) -> [Tensor])

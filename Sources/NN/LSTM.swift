@@ -43,11 +43,19 @@ public final class LSTMCell: Module {
     }
 
     func step(inputGates gx: Tensor, recurrentWeight: Tensor, state: (h: Tensor, c: Tensor)) -> (h: Tensor, c: Tensor) {
-        let gates = gx + state.h.matmul(recurrentWeight.T)
-        let parts = gates.chunked(4, axis: 1)
+        let s = equations(inputGates: gx, recurrentWeight: recurrentWeight, state: state)
+        return (s.h, s.c)
+    }
+
+    /// The cell equations of one step, with the intermediates a hand-written backward needs: the
+    /// gates after their nonlinearities, the new cell state c, tanh(c) and the new hidden state h.
+    func equations(inputGates gx: Tensor, recurrentWeight: Tensor, state: (h: Tensor, c: Tensor))
+        -> (i: Tensor, f: Tensor, g: Tensor, o: Tensor, c: Tensor, tanhC: Tensor, h: Tensor) {
+        let parts = (gx + state.h.matmul(recurrentWeight.T)).chunked(4, axis: 1)
         let i = parts[0].sigmoid(), f = parts[1].sigmoid(), g = parts[2].tanh(), o = parts[3].sigmoid()
         let c = f * state.c + i * g
-        return (o * c.tanh(), c)
+        let tanhC = c.tanh()
+        return (i, f, g, o, c, tanhC, o * tanhC)
     }
 
     public func callAsFunction(_ x: Tensor, state: (h: Tensor, c: Tensor)) -> (h: Tensor, c: Tensor) {

@@ -17,7 +17,7 @@ enum LSTMRecurrence {
         let saved = GradMode.isEnabled && [gx, w, state.h, state.c].contains(where: \.requiresGrad) ? SavedSteps() : nil
         // The output stacks h₁ … h_T and, as a last slice, c_T: Tensor.custom records one output.
         let packed = Tensor.custom("lstmRecurrence", inputs: [gx, w, state.h, state.c], forward: { xs in
-            forward(gx: xs[0], w: xs[1], h0: xs[2], c0: xs[3], saving: saved)
+            forward(cell, gx: xs[0], w: xs[1], h0: xs[2], c0: xs[3], saving: saved)
         }, backward: { g, _ in
             if GradMode.isEnabled {
                 return recordedVJP(cell, gx: gx, w: w, h0: state.h, c0: state.c, cotangent: g)
@@ -59,26 +59,21 @@ enum LSTMRecurrence {
         }
     }
 
-    static func forward(gx: Tensor, w: Tensor, h0: Tensor, c0: Tensor, saving saved: SavedSteps?) -> Tensor {
-        var (h, c) = (h0, c0)
+    static func forward(_ cell: LSTMCell, gx: Tensor, w: Tensor, h0: Tensor, c0: Tensor, saving saved: SavedSteps?) -> Tensor {
+        var state = (h: h0, c: c0)
         var outputs: [Tensor] = []
-        let wT = w.T
         for t in 0..<gx.shape[0] {
-            let parts = (gx.select(0, t) + h.matmul(wT)).chunked(4, axis: 1)
-            let i = parts[0].sigmoid(), f = parts[1].sigmoid(), g = parts[2].tanh(), o = parts[3].sigmoid()
-            let previous = c
-            c = f * c + i * g
-            let th = c.tanh()
-            h = o * th
+            let s = cell.equations(inputGates: gx.select(0, t), recurrentWeight: w, state: state)
             if let saved {
-                saved.gates.append((i, f, g, o))
-                saved.previousC.append(previous)
-                saved.tanhC.append(th)
-                saved.hidden.append(h)
+                saved.gates.append((s.i, s.f, s.g, s.o))
+                saved.previousC.append(state.c)
+                saved.tanhC.append(s.tanhC)
+                saved.hidden.append(s.h)
             }
-            outputs.append(h)
+            state = (s.h, s.c)
+            outputs.append(s.h)
         }
-        outputs.append(c)
+        outputs.append(state.c)
         return Tensor.stack(outputs, axis: 0)
     }
 

@@ -64,4 +64,19 @@ import Tensors
         #expect(Tensor([1, 2] as [Int64]).mean().dtype == .float32)
         #expect(Tensor([true, false]).mean().item == 0.5)
     }
+
+    @Test("in-place scaled writes: contiguous fast path, a strided destination, another dtype")
+    func inPlaceScaledWrites() {
+        let src = Tensor([1, 2, 3, 4, 5, 6] as [Double], shape: [2, 3])
+        let dst = Tensor.zeros([2, 3], dtype: .float64)
+        dst.assign(src, scaledBy: 0.5)
+        #expect(dst.scalars == [0.5, 1, 1.5, 2, 2.5, 3])
+        dst.scale(by: 2)
+        #expect(dst.scalars == src.scalars)
+        let wide = Tensor.zeros([3, 2], dtype: .float32)
+        let columns = wide.T                                   // [2, 3], strided
+        columns.assign(src, scaledBy: -1)
+        #expect(wide.scalars == [-1, -4, -2, -5, -3, -6])
+    }
 }
+

@@ -63,8 +63,8 @@ extension Tensor {
             fail("assign(_:scaledBy:): source has shape \(describe(source.shape)) but the destination has \(describe(shape)); they must match")
         }
         guard dtype.isFloatingPoint, isContiguous, source.isContiguous, source.dtype == dtype else {
-            assign(source)
-            scale(by: alpha)
+            // Any layout or dtype (scale(by:) alone would refuse a strided destination).
+            assign(withoutGradients { source.detached() * alpha })
             return
         }
         let n = count
