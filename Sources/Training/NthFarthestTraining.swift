@@ -17,6 +17,10 @@ public struct NthFarthestSettings: Equatable, Sendable {
     public var learningRate = 1e-4
     public var clip = 0.1
     public var seed: UInt64 = 0
+    /// Where to write the fixed test set (safetensors: `input` [examples, vectors, 40] float32,
+    /// batch-first as the reference's `get_examples` returns it, and `target` int64), so that a
+    /// peer run (`Benchmarks/peers/torch_nth_farthest.py --test-set`) scores the same examples.
+    public var testSetOutput: String?
 
     public init(model: RMCClassifier.Configuration) { self.model = model }
 
@@ -68,6 +72,10 @@ public enum NthFarthestTraining {
         let data = RandomGenerator(seed: s.seed &+ 1)
         let test = try SyntheticTask.nthFarthest(batch: s.testExamples, count: s.vectors, dimension: s.dimension,
                                              generator: RandomGenerator(seed: s.seed &+ 2))
+        if let path = s.testSetOutput {
+            try Safetensors.write(["input": test.input.transposed(0, 1).contiguous(), "target": test.target],
+                                  metadata: ["task": "nth-farthest", "seed": "\(s.seed)"], to: URL(fileURLWithPath: path))
+        }
         let trainer = TaskTrainer(model: model, optimizer: try Adam(model, learningRate: s.learningRate), workDirectory: workDirectory)
         (trainer.clip, trainer.generators["data"], trainer.progressInterval) = (s.clip, data, 0)
         (trainer.evaluationInterval, trainer.checkpointInterval) = (s.batchesPerEpoch, s.batchesPerEpoch)

@@ -17,6 +17,7 @@ struct NthFarthestCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Examples per batch (default: the preset's).") var batchSize: Int?
     @Option(help: "Learning rate (default: the preset's).") var lr: Double?
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("test-set-out"), help: "Write the fixed test set to this safetensors file (for a peer run to score the same examples).") var testSetOut: String?
     @Flag(help: "Print one JSON object per epoch instead of a table.") var json = false
 
     func validate() throws {
@@ -32,6 +33,7 @@ struct NthFarthestCommand: ParsableCommand {
         if let batchSize { s.batchSize = batchSize }
         if let lr { s.learningRate = lr }
         s.seed = seed
+        s.testSetOutput = testSetOut
         if !json {
             print("N-th farthest (\(s.vectors) vectors of \(s.dimension)), preset \(preset): batch \(s.batchSize) x \(s.batchesPerEpoch) an epoch, test \(s.testExamples), Adam lr \(s.learningRate), clip \(s.clip), \(Threading.threadCount) threads")
             print("epoch  train loss  train acc  test loss  test acc      s")

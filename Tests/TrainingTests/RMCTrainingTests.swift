@@ -81,4 +81,19 @@ import Tensors
         #expect(records.allSatisfy { $0.trainLoss.isFinite && $0.testLoss.isFinite && (0...1).contains($0.testAccuracy) })
         #expect(throws: ConfigurationError.self) { try NthFarthestSettings.preset("large") }
     }
+
+    /// The test set a run scores is written batch-first for a peer to score the same examples.
+    @Test func nthFarthestWritesTheTestSetItScores() throws {
+        var s = NthFarthestSettings.small
+        (s.batchSize, s.batchesPerEpoch, s.testExamples, s.seed) = (8, 1, 12, 5)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nth-test-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        s.testSetOutput = url.path
+        _ = try NthFarthestTraining.run(s, maxTime: nil, maxEpochs: 1)
+        let written = try Safetensors.read(url).tensors
+        let drawn = try SyntheticTask.nthFarthest(batch: 12, count: s.vectors, dimension: s.dimension, generator: RandomGenerator(seed: 5 &+ 2))
+        #expect(written["input"]?.shape == [12, s.vectors, 40])
+        #expect(written["input"]?.scalars == drawn.input.transposed(0, 1).contiguous().scalars)
+        #expect(written["target"]?.dtype == .int64 && written["target"]?.scalars == drawn.target.scalars)
+    }
 }
