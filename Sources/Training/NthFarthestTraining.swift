@@ -67,17 +67,16 @@ public enum NthFarthestTraining {
     public static func run(_ s: NthFarthestSettings, maxTime: Double?, maxEpochs: Int?,
                            workDirectory: String? = nil, resume: Bool = false,
                            report: @escaping (NthFarthestRecord) -> Void = { _ in }) throws -> [NthFarthestRecord] {
-        RandomGenerator.manualSeed(s.seed)
-        let model = RMCClassifier(s.model)
-        let data = RandomGenerator(seed: s.seed &+ 1)
+        let model = initialModel(s)
+        let data = dataGenerator(s)
         let test = try SyntheticTask.nthFarthest(batch: s.testExamples, count: s.vectors, dimension: s.dimension,
                                              generator: RandomGenerator(seed: s.seed &+ 2))
         if let path = s.testSetOutput {
             try Safetensors.write(["input": test.input.transposed(0, 1).contiguous(), "target": test.target],
                                   metadata: ["task": "nth-farthest", "seed": "\(s.seed)"], to: URL(fileURLWithPath: path))
         }
-        let trainer = TaskTrainer(model: model, optimizer: try Adam(model, learningRate: s.learningRate), workDirectory: workDirectory)
-        (trainer.clip, trainer.generators["data"], trainer.progressInterval) = (s.clip, data, 0)
+        let trainer = try Self.trainer(for: model, s, workDirectory: workDirectory)
+        trainer.generators["data"] = data
         (trainer.evaluationInterval, trainer.checkpointInterval) = (s.batchesPerEpoch, s.batchesPerEpoch)
         let start = Date()
         var records: [NthFarthestRecord] = []
@@ -97,12 +96,36 @@ public enum NthFarthestTraining {
         // The time limit is checked at the end of an epoch, as the reference script does.
         trainer.shouldStop = { step in step % s.batchesPerEpoch == 0 && maxTime.map { Date().timeIntervalSince(start) >= $0 } ?? false }
         try trainer.run(steps: (maxEpochs ?? 1_000_000) * s.batchesPerEpoch, resume: resume) { _ in
-            let batch = try SyntheticTask.nthFarthest(batch: s.batchSize, count: s.vectors, dimension: s.dimension, generator: data)
+            let batch = try trainingBatch(s, generator: data)
             let (l, scores) = model.loss(batch.input, targets: batch.target)
             correct += accuracy(scores, batch.target)
             return l
         }
         return records
+    }
+
+    /// The model of a run, initialised from the global generator seeded with `s.seed`.
+    public static func initialModel(_ s: NthFarthestSettings, dtype: DType = .float32) -> RMCClassifier {
+        RandomGenerator.manualSeed(s.seed)
+        return RMCClassifier(s.model, dtype: dtype)
+    }
+
+    /// The generator of a run's training batches (the test set has its own).
+    public static func dataGenerator(_ s: NthFarthestSettings) -> RandomGenerator { RandomGenerator(seed: s.seed &+ 1) }
+
+    /// The next training batch: input [vectors, batchSize, dimension + 3·vectors], targets int64 [batchSize].
+    public static func trainingBatch(_ s: NthFarthestSettings, generator: RandomGenerator,
+                                     dtype: DType = .float32) throws -> SyntheticTask.Batch {
+        try SyntheticTask.nthFarthest(batch: s.batchSize, count: s.vectors, dimension: s.dimension, dtype: dtype, generator: generator)
+    }
+
+    /// The trainer of a run: Adam at the settings' learning rate, gradient-norm clipping at
+    /// `s.clip`, no progress lines. Its step is the run's (and `deq rmc-probe --nth-farthest`'s).
+    public static func trainer(for model: RMCClassifier, _ s: NthFarthestSettings,
+                               workDirectory: String? = nil) throws -> TaskTrainer {
+        let trainer = TaskTrainer(model: model, optimizer: try Adam(model, learningRate: s.learningRate), workDirectory: workDirectory)
+        (trainer.clip, trainer.progressInterval) = (s.clip, 0)
+        return trainer
     }
 
     static func accuracy(_ scores: Tensor, _ targets: Tensor) -> Double {

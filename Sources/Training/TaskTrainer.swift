@@ -44,6 +44,9 @@ public final class TaskTrainer {
     public var evaluatesFirstStep = false
     /// Figures of the model at a step (test loss, accuracy), logged as an `eval` entry.
     public var evaluate: ((_ step: Int) throws -> [String: Double])?
+    /// Called after the backward pass of every step, before clipping and the optimizer's step
+    /// (the raw gradients are the parameters' `grad`s then).
+    public var afterBackward: ((_ step: Int) throws -> Void)?
     /// Called after every step with its reported loss (for a caller's own figures).
     public var afterStep: ((_ step: Int, _ loss: Double) throws -> Void)?
     /// Asked after every step: true ends the run there (a checkpoint is written), e.g. at a target loss.
@@ -165,6 +168,7 @@ public final class TaskTrainer {
                 throw diverged("the loss became \(value) at step \(result.step + 1)")
             }
             try (regularizer?().map { reported + $0 } ?? reported).backward()
+            try afterBackward?(result.step + 1)
             if clip > 0 { clipGradientNorm(model, maxNorm: clip) }
             optimizer.step()
             result.step += 1

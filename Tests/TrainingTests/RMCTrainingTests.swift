@@ -96,4 +96,19 @@ import Tensors
         #expect(written["input"]?.scalars == drawn.input.transposed(0, 1).contiguous().scalars)
         #expect(written["target"]?.dtype == .int64 && written["target"]?.scalars == drawn.target.scalars)
     }
+
+    /// The pieces `deq rmc-probe --nth-farthest` (the PyTorch parity check) assembles are the run's:
+    /// the same initial model, batches and trainer give the run's first-epoch training loss.
+    @Test func nthFarthestPiecesReproduceTheRunsSteps() throws {
+        var s = NthFarthestSettings.small
+        (s.batchSize, s.batchesPerEpoch, s.testExamples, s.seed) = (8, 2, 12, 5)
+        let records = try NthFarthestTraining.run(s, maxTime: nil, maxEpochs: 1)
+        let model = NthFarthestTraining.initialModel(s), data = NthFarthestTraining.dataGenerator(s)
+        let trainer = try NthFarthestTraining.trainer(for: model, s)
+        let losses = try trainer.run(steps: 2) { _ in
+            let batch = try NthFarthestTraining.trainingBatch(s, generator: data)
+            return model.loss(batch.input, targets: batch.target).loss
+        }.losses
+        #expect(records[0].trainLoss == (losses[1]! + losses[2]!) / 2)
+    }
 }

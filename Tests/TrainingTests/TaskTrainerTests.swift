@@ -30,6 +30,23 @@ import Testing
         #expect(throws: TrainingError.self) { try trainer.run(steps: 30, resume: true) { _ in regression(model, data) } }
     }
 
+    @Test func afterBackwardSeesTheGradientsBeforeClipping() throws {
+        RandomGenerator.manualSeed(0)
+        let model = Linear(3, 1), data = RandomGenerator(seed: 1)
+        let trainer = TaskTrainer(model: model, optimizer: try SGD(model, learningRate: 0.01), say: { _ in })
+        (trainer.progressInterval, trainer.clip) = (0, 1e-3)
+        func norm() -> Double { model.parameters().reduce(0.0) { $0 + $1.grad!.square().sum().item }.squareRoot() }
+        var raw: [Int: Double] = [:], clipped: [Int: Double] = [:]
+        trainer.afterBackward = { step in raw[step] = norm() }
+        trainer.afterStep = { step, _ in clipped[step] = norm() }
+        try trainer.run(steps: 2) { _ in regression(model, data) }
+        #expect(raw.keys.sorted() == [1, 2])
+        for step in [1, 2] {
+            #expect(raw[step]! > 1e-2)
+            #expect(abs(clipped[step]! - 1e-3) < 1e-6)
+        }
+    }
+
     @Test func divergingRunStopsNamingTheStepAndWritesNoNonFiniteWeights() throws {
         RandomGenerator.manualSeed(0)
         let model = Linear(3, 1), data = RandomGenerator(seed: 1), dir = directory()
