@@ -4,28 +4,29 @@
 // Products up to this many multiply-adds (e.g. 128 x 128 x 64) count as small.
 #define EQ_GEMM_SMALL (128.0 * 128.0 * 64.0)
 
-/// Product number i of a strided batch.
+/// Product number i of a batch walked in two strided levels: entry i is (i / inner, i % inner).
 static inline void gemm_one(int dtype, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
-                            int64_t k, double alpha, const void *a, int64_t lda, int64_t stride_a,
-                            const void *b, int64_t ldb, int64_t stride_b, double beta, void *c,
-                            int64_t ldc, int64_t stride_c, int64_t i) {
+                            int64_t k, double alpha, const void *a, int64_t lda, int64_t outer_a,
+                            int64_t stride_a, const void *b, int64_t ldb, int64_t outer_b, int64_t stride_b,
+                            double beta, void *c, int64_t ldc, int64_t outer_c, int64_t stride_c,
+                            int64_t inner, int64_t i) {
+    const int64_t o = i / inner, j = i % inner;
+    const int64_t oa = o * outer_a + j * stride_a, ob = o * outer_b + j * stride_b, oc = o * outer_c + j * stride_c;
     if (dtype == EQ_F32) {
         cblas_sgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)k, (float)alpha,
-                    (const float *)a + i * stride_a, (blasint)lda,
-                    (const float *)b + i * stride_b, (blasint)ldb, (float)beta,
-                    (float *)c + i * stride_c, (blasint)ldc);
+                    (const float *)a + oa, (blasint)lda, (const float *)b + ob, (blasint)ldb, (float)beta,
+                    (float *)c + oc, (blasint)ldc);
     } else {
         cblas_dgemm(CblasRowMajor, ta, tb, (blasint)m, (blasint)n, (blasint)k, alpha,
-                    (const double *)a + i * stride_a, (blasint)lda,
-                    (const double *)b + i * stride_b, (blasint)ldb, beta,
-                    (double *)c + i * stride_c, (blasint)ldc);
+                    (const double *)a + oa, (blasint)lda, (const double *)b + ob, (blasint)ldb, beta,
+                    (double *)c + oc, (blasint)ldc);
     }
 }
 
 void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-             const void *a, int64_t lda, int64_t stride_a, const void *b, int64_t ldb,
-             int64_t stride_b, double beta, void *c, int64_t ldc, int64_t stride_c,
-             int64_t batch) {
+             const void *a, int64_t lda, int64_t outer_a, int64_t stride_a, const void *b, int64_t ldb,
+             int64_t outer_b, int64_t stride_b, double beta, void *c, int64_t ldc, int64_t outer_c,
+             int64_t stride_c, int64_t batch, int64_t inner) {
     const enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
     const enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
     // Many small products (attention's per-head matmuls): OpenBLAS runs each on one thread, so
@@ -38,12 +39,14 @@ void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t 
         // No OpenMP construct at all here: even a serialized region costs about a microsecond,
         // a fifth of a 64 x 64 product.
         for (int64_t i = 0; i < batch; i++)
-            gemm_one(dtype, ta, tb, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, i);
+            gemm_one(dtype, ta, tb, m, n, k, alpha, a, lda, outer_a, stride_a, b, ldb, outer_b, stride_b, beta, c, ldc,
+                 outer_c, stride_c, inner, i);
         return;
     }
     openblas_set_num_threads(1);
     #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t i = 0; i < batch; i++)
-        gemm_one(dtype, ta, tb, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, i);
+        gemm_one(dtype, ta, tb, m, n, k, alpha, a, lda, outer_a, stride_a, b, ldb, outer_b, stride_b, beta, c, ldc,
+                 outer_c, stride_c, inner, i);
     openblas_set_num_threads(threads);
 }

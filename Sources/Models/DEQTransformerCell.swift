@@ -109,15 +109,19 @@ public final class DEQTransformerCell: Module {
         var context = memory.map { Tensor.concat([$0, z], axis: 1) } ?? z
         if preNorm { context = norm(context) }
         let parts = (qkv(context) + u).chunked(3, axis: 2)
-        let q = splitHeads(parts[0].sliced(1, m))
+        // Heads stay in the [B, T, H·dh] layout throughout: the biases are added before the
+        // split, the head-split views reach BLAS in two strided batch levels, and the attended
+        // values are written [B, T, H, dh]-ordered, so no head permute is ever copied (they were
+        // 5% of a step; their gradients take the operands' layouts too).
+        let q = parts[0].sliced(1, m)
         let keys = splitHeads(parts[1]), values = splitHeads(parts[2])
         let r = positionDropout(encoding(positions: Tensor.arange(Double(k - 1), -1, step: -1, dtype: z.dtype)))
         let rk = positionProjection(r).reshaped([k, heads, headSize]).permuted(1, 2, 0)        // [H, dh, K]
-        let ac = (q + contentBias.reshaped([1, heads, 1, headSize])).matmul(keys.transposed(-1, -2))
-        let bd = MultiHeadAttention.relativeShift((q + positionBias.reshaped([1, heads, 1, headSize])).matmul(rk.unsqueezed(0)))
+        let ac = splitHeads(q + contentBias.reshaped([1, 1, modelSize])).matmul(keys.transposed(-1, -2))
+        let bd = MultiHeadAttention.relativeShift(splitHeads(q + positionBias.reshaped([1, 1, modelSize])).matmul(rk.unsqueezed(0)))
         let probabilities = (ac + bd).scaledMaskedSoftmax(scale: 1 / Double(headSize).squareRoot(),
                                                           mask: DEQTransformerCell.mask(queries: t, memory: m, localSize: localSize))
-        let attended = attentionDropout(probabilities).matmul(values)
+        let attended = attentionDropout(probabilities).matmul(values, memoryOrder: [0, 2, 1, 3])
         let a = attentionOutputDropout(out(attended.permuted(0, 2, 1, 3).reshaped([b, t, modelSize])))
         let h = preNorm ? a + z : norm(a + z)
         let ffInput = preNorm ? norm(h) : h

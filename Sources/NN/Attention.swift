@@ -94,18 +94,20 @@ public final class MultiHeadAttention: Module {
         let full = memory.map { Tensor.concat([$0, x], axis: 1) } ?? x
         let proj = qkv(full)                                   // [B, K, 3d]
         let parts = proj.chunked(3, axis: 2)
-        let q = splitHeads(parts[0].sliced(1, m))               // queries only for the new segment
+        // Heads are views of the [B, K, 3d] projection throughout (two strided batch levels in
+        // BLAS, gradients in the operands' layouts, the context written [B, T, H, dh]-ordered),
+        // so no head split or merge is copied.
+        let queries = parts[0].sliced(1, m)                         // queries only for the new segment
+        let q = splitHeads(queries)
         let keys = splitHeads(parts[1]), values = splitHeads(parts[2])
         let scale = 1 / Double(headSize).squareRoot()
         let unscaled: Tensor                                       // scores before the 1/√d scale
         if relative, let encoding, let positionProjection, let contentBias, let positionBias {
-            let u = contentBias.reshaped([1, heads, 1, headSize])
-            let vb = positionBias.reshaped([1, heads, 1, headSize])
-            let ac = (q + u).matmul(keys.transposed(-1, -2))   // [B, H, T, K]
+            let ac = splitHeads(queries + contentBias.reshaped([1, 1, modelSize])).matmul(keys.transposed(-1, -2))   // [B, H, T, K]
             // Distances K−1, ..., 0 for key positions 0..<K seen from the last query.
             let r = encoding(positions: Tensor.arange(Double(k - 1), -1, step: -1, dtype: x.dtype))
             let rk = positionProjection(r).reshaped([k, heads, headSize]).permuted(1, 2, 0)  // [H, dh, K]
-            let bd = MultiHeadAttention.relativeShift((q + vb).matmul(rk.unsqueezed(0)))
+            let bd = MultiHeadAttention.relativeShift(splitHeads(queries + positionBias.reshaped([1, 1, modelSize])).matmul(rk.unsqueezed(0)))
             unscaled = ac + bd
         } else {
             unscaled = q.matmul(keys.transposed(-1, -2))
@@ -120,7 +122,7 @@ public final class MultiHeadAttention: Module {
             let probs = attentionDropout(Tensor.concat([scores, persistentScores], axis: -1).softmax(axis: -1))
             context = probs.sliced(-1, 0, k).matmul(values) + probs.sliced(-1, k, k + n).matmul(pv.unsqueezed(0))
         } else {
-            context = attentionDropout(unscaled.scaledMaskedSoftmax(scale: scale, mask: mask)).matmul(values)
+            context = attentionDropout(unscaled.scaledMaskedSoftmax(scale: scale, mask: mask)).matmul(values, memoryOrder: [0, 2, 1, 3])
         }
         return out(context.permuted(0, 2, 1, 3).reshaped([b, t, modelSize]))
     }

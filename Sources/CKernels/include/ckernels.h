@@ -213,12 +213,14 @@ void eq_philox_randint(int64_t n, uint64_t seed, uint64_t offset, int64_t *out, 
 
 // ---------------------------------------------------------------- BLAS
 
-/// C = alpha * op(A) op(B) + beta * C, row-major, for each of `batch` matrices.
-/// Strides between batch entries are in elements (0 broadcasts an operand).
+/// C = alpha * op(A) op(B) + beta * C, row-major, for each of `batch` matrices, walked in two
+/// levels: entry i is (i / inner, i % inner), at offset outer * (i / inner) + stride * (i % inner)
+/// elements of each operand (a stride 0 broadcasts). Two levels let a head-split view
+/// [B, H, T, dh] of a [B, T, H·dh] tensor reach BLAS without a copy.
 void eq_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-             const void *a, int64_t lda, int64_t stride_a, const void *b, int64_t ldb,
-             int64_t stride_b, double beta, void *c, int64_t ldc, int64_t stride_c,
-             int64_t batch);
+             const void *a, int64_t lda, int64_t outer_a, int64_t stride_a, const void *b, int64_t ldb,
+             int64_t outer_b, int64_t stride_b, double beta, void *c, int64_t ldc, int64_t outer_c,
+             int64_t stride_c, int64_t batch, int64_t inner);
 
 /// One sample's solver history, `count` contiguous rows of `n` values (solver_rows.c):
 /// out_a[j] = row_j · a and out_b[j] = row_j · b, in one pass over the rows.
@@ -238,6 +240,14 @@ const char *eq_blas_recommended_core(void);
 /// The same choice made whether or not OPENBLAS_CORETYPE is set: a faster core than the one in use
 /// (NULL when the one in use is already the fastest this CPU allows).
 const char *eq_blas_faster_core(void);
+
+// ---------------------------------------------------------------- shared-memory reduction
+
+/// Elements [lo, hi) of the sum of `n_in` float32 or float64 arrays, written to each of the
+/// `n_out` arrays (ranks' segments of an MPI shared-memory window; reduce_into.c). The inputs are
+/// added in order 0, 1, ..., so every output gets the same bits.
+void eq_sum_into(int dtype, int64_t lo, int64_t hi, const void *const *inputs, int n_in,
+                 void *const *outputs, int n_out);
 
 #ifdef __cplusplus
 }
