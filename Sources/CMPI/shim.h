@@ -21,5 +21,8 @@ static inline int eq_mpi_success(void) { return MPI_SUCCESS; }
 static inline int eq_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline MPI_Errhandler eq_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int eq_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+static inline int eq_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info eq_mpi_info_null(void) { return MPI_INFO_NULL; }
+static inline int eq_mpi_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
 
 #endif

@@ -18,9 +18,12 @@ public struct DistributedError: Error, CustomStringConvertible, Equatable, Senda
 /// what `MPI_THREAD_FUNNELED` promises the library.
 public final class Communicator: @unchecked Sendable {
     // Sendable: `rank` and `size` never change, and every MPI call is made from the one training
-    // thread (MPI_THREAD_FUNNELED); the type holds no other state.
+    // thread (MPI_THREAD_FUNNELED), which alone touches `sharedSum`.
     public let rank: Int
     public let size: Int
+    /// The node-local all-reduce, made on first use when every rank is on this machine (and
+    /// `EQ_SHARED_SUM` is not 0); `.some(nil)` once found unavailable.
+    var sharedSum: SharedMemorySum??
     public var isRoot: Bool { rank == 0 }
 
     /// The world communicator when this process was launched by an MPI launcher, else `nil`.

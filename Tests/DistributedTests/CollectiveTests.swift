@@ -44,10 +44,33 @@ final class CollectiveTests: XCTestCase {
             p.grad = Tensor.full(p.shape, Double(w.rank + 1) * Double(i + 1), dtype: p.dtype)
         }
         // A 16-byte bucket limit forces one bucket per parameter (and the dtype change splits too).
-        try GradientAverager(communicator: w, bucketBytes: 16).average(params)
-        let mean = Double(w.size + 1) / 2
-        for (i, p) in params.enumerated() {
-            XCTAssertEqual(p.grad!.scalars, [Double](repeating: mean * Double(i + 1), count: p.count))
+        for sharedMemory in [true, false] {
+            for (i, p) in params.enumerated() {
+                p.grad = Tensor.full(p.shape, Double(w.rank + 1) * Double(i + 1), dtype: p.dtype)
+            }
+            try GradientAverager(communicator: w, bucketBytes: 16, sharedMemory: sharedMemory).average(params)
+            let mean = Double(w.size + 1) / 2
+            for (i, p) in params.enumerated() {
+                XCTAssertEqual(p.grad!.scalars, [Double](repeating: mean * Double(i + 1), count: p.count), "shared memory \(sharedMemory)")
+            }
+        }
+    }
+
+    /// The shared-memory sum and MPI_Allreduce give the same bits, call after call (the shared
+    /// windows are reused, and grow when the parameters do).
+    func testSharedMemorySumMatchesAllreduce() throws {
+        let w = try world()
+        for (round, n) in [1000, 1000, 70_000].enumerated() {
+            let g = RandomGenerator(seed: UInt64(100 * round + w.rank))
+            let grads = [Tensor.randn([n], dtype: .float32, generator: g), Tensor.randn([7, 3], dtype: .float64, generator: g)]
+            func averaged(_ sharedMemory: Bool) throws -> [[Double]] {
+                let params = grads.map { Tensor.zeros($0.shape, dtype: $0.dtype).requiringGrad() }
+                for (p, grad) in zip(params, grads) { p.grad = grad }
+                try GradientAverager(communicator: w, sharedMemory: sharedMemory).average(params)
+                return params.map { $0.grad!.scalars }
+            }
+            let shared = try averaged(true)
+            XCTAssertEqual(shared, try averaged(false), "round \(round)")
         }
     }
 }

@@ -53,6 +53,14 @@ public struct Tensor {
                   shape: shape, strides: ShapeMath.contiguousStrides(shape), offset: 0)
     }
 
+    /// A row-major tensor over memory someone else owns (an MPI shared-memory window, say):
+    /// `owner` is kept alive as long as the tensor or any view of it, and must keep `pointer`
+    /// valid (64-byte aligned for the vector kernels) for that long.
+    public init(borrowing pointer: UnsafeMutableRawPointer, shape: [Int], dtype: DType, owner: AnyObject) {
+        self.init(storage: TensorStorage(borrowing: pointer, count: ShapeMath.count(shape), dtype: dtype, owner: owner),
+                  shape: shape, strides: ShapeMath.contiguousStrides(shape), offset: 0)
+    }
+
     /// A fresh tensor shaped like `like`, sharing its shape and (row-major) stride arrays when
     /// they are the canonical ones: building a new strides array was 7% of a recorded 8x8 add.
     init(emptyLike like: Tensor, dtype: DType) {

@@ -10,8 +10,12 @@ public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     public let dtype: DType
     let byteCount: Int
+    /// Whoever owns the bytes when they are not ours (an MPI shared-memory window): kept alive as
+    /// long as this storage, and the bytes are not freed here nor counted in ``MemoryStats``.
+    let owner: AnyObject?
 
     init(count: Int, dtype: DType) {
+        owner = nil
         precondition(count >= 0, "a tensor cannot have a negative number of elements (\(count))")
         self.count = count
         self.dtype = dtype
@@ -22,7 +26,16 @@ public final class TensorStorage: @unchecked Sendable {
         self.pointer = p
     }
 
-    deinit { eq_free(pointer, byteCount) }
+    /// Storage over `count` elements of memory that `owner` keeps valid.
+    init(borrowing pointer: UnsafeMutableRawPointer, count: Int, dtype: DType, owner: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.dtype = dtype
+        self.byteCount = count * dtype.byteSize
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { eq_free(pointer, byteCount) } }
 }
 
 /// Live and peak byte counts of tensor storage, for memory tests and benchmarks.
