@@ -44,7 +44,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rmc_reference import read_safetensors  # noqa: E402  (the hand-written safetensors reader)
-from torch_nth_farthest import CLIP, PRESETS, RRNN, load_reference  # noqa: E402  (the port itself)
+from torch_nth_farthest import CLIP, PRESETS, RRNN, load_reference, load_weights  # noqa: E402  (the port itself)
 
 
 def run_deq(deq, args, dtype, directory):
@@ -57,29 +57,6 @@ def run_deq(deq, args, dtype, directory):
     print("$", " ".join(command), flush=True)
     subprocess.run(command, check=True, env=env)
     return read_safetensors(setup), read_safetensors(out)
-
-
-def load_weights(model, setup):
-    """The port's state_dict from ours: the same names, except that the reference lists its shared
-    attention-MLP Linear once per layer (attention_mlp.0, .1, ...) where we list it once."""
-    ours = {k: v for k, v in setup.items() if not k.startswith(("input.", "target."))}
-    state, used = {}, set()
-    for name, t in model.state_dict().items():
-        source = name
-        parts = name.split(".")
-        if parts[:2] == ["relational_memory", "attention_mlp"]:
-            source = ".".join(parts[:2] + ["0"] + parts[3:])
-        if source not in ours:
-            sys.exit(f"deq wrote no {source} (for the port's {name})")
-        value = torch.from_numpy(np.array(ours[source]))
-        if tuple(value.shape) != tuple(t.shape):
-            sys.exit(f"{source}: deq wrote shape {tuple(value.shape)}, the port has {tuple(t.shape)}")
-        state[name] = value.to(t.dtype)
-        used.add(source)
-    unused = sorted(set(ours) - used)
-    if unused:
-        sys.exit(f"deq wrote parameters the port does not have: {unused}")
-    model.load_state_dict(state, strict=True)
 
 
 def reference_steps(RelationalMemory, args, setup, dtype):

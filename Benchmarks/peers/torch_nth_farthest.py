@@ -86,6 +86,29 @@ def get_examples(num_examples, rng):
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
 
 
+def load_weights(model, setup):
+    """The port's state_dict from ours: the same names, except that the reference lists its shared
+    attention-MLP Linear once per layer (attention_mlp.0, .1, ...) where we list it once."""
+    ours = {k: v for k, v in setup.items() if not k.startswith(("input.", "target."))}
+    state, used = {}, set()
+    for name, t in model.state_dict().items():
+        source = name
+        parts = name.split(".")
+        if parts[:2] == ["relational_memory", "attention_mlp"]:
+            source = ".".join(parts[:2] + ["0"] + parts[3:])
+        if source not in ours:
+            sys.exit(f"deq wrote no {source} (for the port's {name})")
+        value = torch.from_numpy(np.array(ours[source]))
+        if tuple(value.shape) != tuple(t.shape):
+            sys.exit(f"{source}: deq wrote shape {tuple(value.shape)}, the port has {tuple(t.shape)}")
+        state[name] = value.to(t.dtype)
+        used.add(source)
+    unused = sorted(set(ours) - used)
+    if unused:
+        sys.exit(f"deq wrote parameters the port does not have: {unused}")
+    model.load_state_dict(state, strict=True)
+
+
 class RRNN(nn.Module):
     def __init__(self, RelationalMemory, p):
         super().__init__()
@@ -116,6 +139,8 @@ def main():
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EQ_NUM_THREADS", "2")))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="one JSON object per epoch")
+    ap.add_argument("--initial-weights", help="start from these weights (the setup file of `deq rmc-probe --nth-farthest "
+                                              "SETUP OUT --seed S --dtype float32`: ours for `deq nth-farthest --seed S`)")
     ap.add_argument("--test-set", help="score this test set (written by `deq nth-farthest --test-set-out`) instead of "
                                        "drawing one, so both sides of a race score the same examples")
     args = ap.parse_args()
@@ -128,6 +153,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         RelationalMemory = load_reference(args.reference, d)
     model = RRNN(RelationalMemory, p)
+    if args.initial_weights:
+        from safetensors.numpy import load_file
+        load_weights(model, load_file(args.initial_weights))
     loss_fn = nn.CrossEntropyLoss()
     optimiser = torch.optim.Adam(model.parameters(), lr=p["lr"])
     if args.test_set:
