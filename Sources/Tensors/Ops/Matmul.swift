@@ -101,8 +101,9 @@ extension Tensor {
     }
 
     /// The dimensions from outermost to innermost by stride (dimensions of size 1 first, ties in
-    /// order), or nil when the dimensions of size above 1 are already in row-major order. A head-split view of a [B, K, 3·H·dh]
-    /// projection ([B, H, K, dh], strides (3·K·H·dh, dh, 3·H·dh, 1)) gives [0, 2, 1, 3].
+    /// order), or nil when the dimensions of size above 1 are already in row-major order. A
+    /// head-split view of a [B, K, 3·H·dh] projection ([B, H, K, dh], strides (3·K·H·dh, dh,
+    /// 3·H·dh, 1)) gives [0, 2, 1, 3].
     var stridedOrder: [Int]? {
         let units = (0..<rank).filter { shape[$0] == 1 }
         let spread = (0..<rank).filter { shape[$0] != 1 }
